@@ -1,1 +1,132 @@
-fn main() {}
+//! The `minik8s` binary: parses flags and wires the components together. No logic lives here.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// A complete, small Kubernetes in one binary.
+#[derive(Parser)]
+#[command(name = "minik8s", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the control plane (today: the API server) in the foreground.
+    Server(ServerFlags),
+}
+
+/// Flags of `minik8s server`; names follow k3s where k3s has one.
+#[derive(Args)]
+struct ServerFlags {
+    /// Directory holding the store, certificates and kubeconfig.
+    #[arg(long, default_value = "/var/lib/minik8s", env = "MINIK8S_DATA_DIR")]
+    data_dir: PathBuf,
+    /// HTTPS port of the API server.
+    #[arg(long, default_value_t = 6443)]
+    https_listen_port: u16,
+    /// Address the API server listens on.
+    #[arg(long, default_value = "0.0.0.0")]
+    bind_address: IpAddr,
+    /// Extra hostname or IP for the serving certificate (repeatable).
+    #[arg(long)]
+    tls_san: Vec<String>,
+    /// Where to write the admin kubeconfig [default: <data-dir>/kubeconfig.yaml].
+    #[arg(long)]
+    write_kubeconfig: Option<PathBuf>,
+    /// File mode of the written kubeconfig, in octal.
+    #[arg(long, default_value = "0600", value_parser = parse_mode)]
+    write_kubeconfig_mode: u32,
+    /// Shared secret: accepted as a bearer token (agents will join with it).
+    #[arg(long, env = "MINIK8S_TOKEN")]
+    token: Option<String>,
+    /// IPv4 range Service ClusterIPs are allocated from.
+    #[arg(long, default_value = "10.233.0.0/18")]
+    service_cidr: String,
+    /// IPv4 range pod IPs are allocated from (a /24 per node).
+    #[arg(long, default_value = "10.233.64.0/18")]
+    cluster_cidr: String,
+    /// ClusterIP of the cluster DNS Service.
+    #[arg(long, default_value = "10.233.0.3")]
+    cluster_dns: IpAddr,
+    /// Cluster domain.
+    #[arg(long, default_value = "cluster.local")]
+    cluster_domain: String,
+    /// Port range for NodePort Services.
+    #[arg(long, default_value = "30000-32767", value_parser = parse_range)]
+    service_node_port_range: (u16, u16),
+    /// Do not run a node on this machine (the kubelet is not built yet, so no node runs today).
+    #[arg(long)]
+    disable_agent: bool,
+    /// Name of this machine's node [default: the hostname].
+    #[arg(long)]
+    node_name: Option<String>,
+    /// Watch events kept for replay; older resourceVersions get 410 Gone.
+    #[arg(long, default_value_t = 10_000, hide = true)]
+    watch_history: usize,
+}
+
+fn parse_mode(s: &str) -> Result<u32, String> {
+    u32::from_str_radix(s.trim_start_matches("0o"), 8).map_err(|e| format!("not an octal mode: {e}"))
+}
+
+fn parse_range(s: &str) -> Result<(u16, u16), String> {
+    let (a, b) = s.split_once('-').ok_or("expected LOW-HIGH, e.g. 30000-32767")?;
+    let lo: u16 = a.parse().map_err(|e| format!("{a}: {e}"))?;
+    let hi: u16 = b.parse().map_err(|e| format!("{b}: {e}"))?;
+    if lo > hi {
+        return Err(format!("{lo} is above {hi}"));
+    }
+    Ok((lo, hi))
+}
+
+impl ServerFlags {
+    fn api_config(&self) -> apiserver::Config {
+        apiserver::Config {
+            data_dir: self.data_dir.clone(),
+            bind_address: self.bind_address,
+            https_port: self.https_listen_port,
+            tls_sans: self.tls_san.clone(),
+            token: self.token.clone(),
+            write_kubeconfig: self.write_kubeconfig.clone().unwrap_or_else(|| self.data_dir.join("kubeconfig.yaml")),
+            write_kubeconfig_mode: self.write_kubeconfig_mode,
+            service_cidr: self.service_cidr.clone(),
+            cluster_cidr: self.cluster_cidr.clone(),
+            cluster_dns: self.cluster_dns,
+            cluster_domain: self.cluster_domain.clone(),
+            service_node_port_range: self.service_node_port_range,
+            watch_history: self.watch_history,
+        }
+    }
+}
+
+async fn server(flags: ServerFlags) -> Result<()> {
+    let config = flags.api_config();
+    eprintln!("minik8s: starting the API server (data in {})", config.data_dir.display());
+    let started = apiserver::start(&config).await.context("starting the API server")?;
+    eprintln!("minik8s: API server ready on https://{}", started.address);
+    eprintln!("minik8s: kubeconfig written to {}", config.write_kubeconfig.display());
+    if !flags.disable_agent {
+        eprintln!("minik8s: no node runs yet (the kubelet is not built); the API is served alone");
+    }
+    tokio::select! {
+        r = started.serve => r.context("the API server stopped")?,
+        _ = tokio::signal::ctrl_c() => eprintln!("minik8s: interrupted, stopping"),
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Server(flags) => runtime.block_on(server(flags)),
+    }
+}

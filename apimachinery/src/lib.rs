@@ -1,1 +1,17 @@
-//! Kubernetes API machinery.
+//! Kubernetes API machinery: selectors, patches and name validation, as the API server uses them.
+//!
+//! | module         | Kubernetes counterpart                              |
+//! |----------------|-----------------------------------------------------|
+//! | [`labels`]     | k8s.io/apimachinery/pkg/labels (+ metav1 LabelSelector) |
+//! | [`fields`]     | k8s.io/apimachinery/pkg/fields                      |
+//! | [`validation`] | k8s.io/apimachinery/pkg/util/validation             |
+//! | [`patch`]      | JSON patch, merge patch, strategicpatch             |
+
+pub mod fields;
+pub mod labels;
+pub mod patch;
+pub mod validation;
+
+pub use fields::{FieldOperator, FieldRequirement, FieldSelector, FieldSelectorError};
+pub use labels::{Operator, Requirement, Selector, SelectorError};
+pub use patch::{PatchError, PatchType, json_patch, merge_patch, strategic_merge_patch};

@@ -1,0 +1,33 @@
+# The front door: `make run` boots a cluster, `make test` runs every test.
+CARGO ?= cargo
+DATA_DIR ?= /var/lib/minik8s
+
+.PHONY: build release run test unit e2e lint bench deps clean
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+## Boot the cluster in the foreground (kubeconfig: $(DATA_DIR)/kubeconfig.yaml).
+run: release
+	./target/release/minik8s server --data-dir $(DATA_DIR)
+
+## Every test: unit tests of each crate, then end-to-end tests with the real kubectl.
+test: deps lint
+	$(CARGO) test --workspace --no-fail-fast
+
+deps:
+	./scripts/install-deps.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Benchmarks: store alone vs through the API, printed as ratios.
+bench:
+	$(CARGO) run --release --example bench -p minik8s
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,153 @@
+//! The generic REST path: decode, admit, default, validate, store, encode, for every kind.
+
+mod delete;
+mod filter;
+mod negotiate;
+mod params;
+mod read;
+mod watch;
+mod write;
+
+pub use negotiate::Output;
+pub use params::{FieldValidation, Params};
+
+use crate::meta;
+use crate::registry::{Kind, Registry};
+use crate::request::{RequestInfo, Verb};
+use crate::status::ApiError;
+use crate::storage::{Storage, Versioned};
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Request bodies over this size are refused with 413, as kube-apiserver does (3 MiB).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// What every handler shares: the store and the kinds.
+pub struct Api {
+    pub store: Arc<dyn Storage>,
+    pub registry: Registry,
+}
+
+/// One resource request, resolved against the registry.
+pub struct Call<'a> {
+    pub api: &'a Api,
+    pub kind: &'a Kind,
+    pub info: RequestInfo,
+    pub params: Params,
+    pub headers: HeaderMap,
+    pub output: Output,
+}
+
+impl Call<'_> {
+    pub fn key(&self, name: &str) -> String {
+        self.kind.key(self.info.namespace.as_deref(), name)
+    }
+
+    pub fn name(&self) -> &str {
+        self.info.name.as_deref().unwrap_or_default()
+    }
+
+    pub fn not_found(&self, name: &str) -> ApiError {
+        ApiError::NotFound { group: self.kind.group.into(), resource: self.kind.qualified(), name: name.into() }
+    }
+
+    pub fn conflict(&self, name: &str, detail: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            group: self.kind.group.into(),
+            resource: self.kind.qualified(),
+            name: name.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// Reads one stored object with its resourceVersion set.
+    pub async fn load(&self, name: &str) -> Result<(Value, Versioned), ApiError> {
+        let stored = self.api.store.get(&self.key(name)).await?.ok_or_else(|| self.not_found(name))?;
+        Ok((decode_stored(&stored)?, stored))
+    }
+}
+
+/// A stored value as the object clients see (resourceVersion from the store's revision).
+pub fn decode_stored(v: &Versioned) -> Result<Value, ApiError> {
+    let mut obj: Value = serde_json::from_slice(&v.value)
+        .map_err(|e| ApiError::Internal(format!("stored object is not JSON: {e}")))?;
+    meta::set_resource_version(&mut obj, v.revision);
+    Ok(obj)
+}
+
+/// The stored form of an object.
+pub fn encode_stored(obj: &Value) -> Result<Bytes, ApiError> {
+    let mut obj = obj.clone();
+    meta::strip_resource_version(&mut obj);
+    serde_json::to_vec(&obj).map(Bytes::from).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Serves one resource request; every failure becomes a Status.
+pub async fn serve(api: &Api, info: RequestInfo, params: Params, headers: HeaderMap, body: Bytes) -> Response {
+    match dispatch(api, info, params, headers, body).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn dispatch(api: &Api, info: RequestInfo, params: Params, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let kind = api.registry.resource(&info.group, &info.version, &info.resource).ok_or(ApiError::UnknownPath)?;
+    check_scope(kind, &info)?;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let output = Output::negotiate(accept, &params);
+    let call = Call { api, kind, info, params, headers: headers.clone(), output };
+    match call.info.verb {
+        Verb::Get => read::get(&call).await,
+        Verb::List => read::list(&call).await,
+        Verb::Watch => watch::watch(&call).await,
+        Verb::Create => write::create(&call, &body).await,
+        Verb::Update => write::update(&call, &body).await,
+        Verb::Patch => write::patch(&call, &body).await,
+        Verb::Delete => delete::delete(&call, &body).await,
+        Verb::DeleteCollection => delete::delete_collection(&call, &body).await,
+    }
+}
+
+/// Refuses subresources the kind lacks and namespaces on cluster-scoped kinds.
+fn check_scope(kind: &Kind, info: &RequestInfo) -> Result<(), ApiError> {
+    if let Some(sub) = &info.subresource {
+        if !kind.has_subresource(sub) {
+            return Err(ApiError::UnknownPath);
+        }
+        if info.verb == Verb::Create || info.verb == Verb::Delete {
+            return Err(ApiError::MethodNotAllowed);
+        }
+    }
+    if info.namespace.is_some() && !kind.namespaced {
+        return Err(ApiError::UnknownPath);
+    }
+    if kind.namespaced && info.namespace.is_none() && !matches!(info.verb, Verb::List | Verb::Watch) {
+        return Err(ApiError::UnknownPath);
+    }
+    Ok(())
+}
+
+/// A JSON response, with `Warning` headers for what the request should know.
+pub fn respond(code: StatusCode, body: &Value, warnings: &[String]) -> Response {
+    let mut resp = (code, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(w.clone()));
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            h.append("Warning", v);
+        }
+    }
+    resp
+}
+
+/// A streaming response (watch).
+pub fn respond_stream(body: Body) -> Response {
+    let mut resp = Response::new(body);
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}

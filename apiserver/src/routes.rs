@@ -1,0 +1,105 @@
+//! The router: public health and version endpoints, then authenticated discovery, OpenAPI and
+//! the generic resource path.
+
+use crate::authn::{self, Authenticator};
+use crate::discovery;
+use crate::request;
+use crate::rest::{self, Api, MAX_BODY, Params};
+use crate::status::ApiError;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Shared state of the HTTP layer.
+pub struct App {
+    pub api: Api,
+    /// host:port clients are told to use (discovery's serverAddressByClientCIDRs).
+    pub address: String,
+}
+
+pub fn router(app: Arc<App>, auth: Arc<Authenticator>) -> Router {
+    let public = Router::new()
+        .route("/version", get(|| async { json(&discovery::version()) }))
+        .route("/healthz", get(ok))
+        .route("/livez", get(ok))
+        .route("/readyz", get(ok));
+    let private = Router::new()
+        .route("/api", get(api_root))
+        .route("/apis", get(apis_root))
+        .fallback(resource)
+        .with_state(app)
+        .layer(axum::middleware::from_fn_with_state(auth, authn::require));
+    public.merge(private)
+}
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+fn json(v: &Value) -> Response {
+    rest::respond(StatusCode::OK, v, &[])
+}
+
+fn accept(headers: &HeaderMap) -> &str {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// An aggregated discovery document, with the content type that tells kubectl what it is.
+fn aggregated(doc: &Value, version: &str) -> Response {
+    let mut resp = json(doc);
+    let ct = format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
+    if let Ok(v) = HeaderValue::from_str(&ct) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    resp
+}
+
+async fn api_root(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    match discovery::aggregated_version(accept(&headers)) {
+        Some(v) => aggregated(&discovery::aggregated(&app.api.registry, true, v), v),
+        None => json(&discovery::api_versions(&app.address)),
+    }
+}
+
+async fn apis_root(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    match discovery::aggregated_version(accept(&headers)) {
+        Some(v) => aggregated(&discovery::aggregated(&app.api.registry, false, v), v),
+        None => json(&discovery::api_group_list(&app.api.registry)),
+    }
+}
+
+/// Group and version documents, then resource requests.
+async fn resource(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    if let Some(doc) = discovery_document(&app, &path) {
+        return json(&doc);
+    }
+    let params = match Params::parse(parts.uri.query()) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let Some(info) = request::parse(&parts.method, &path, params.is_watch()) else {
+        return ApiError::UnknownPath.into_response();
+    };
+    let body = match axum::body::to_bytes(body, MAX_BODY + 1).await {
+        Ok(b) if b.len() <= MAX_BODY => b,
+        _ => return ApiError::TooLarge.into_response(),
+    };
+    rest::serve(&app.api, info, params, parts.headers, body).await
+}
+
+fn discovery_document(app: &App, path: &str) -> Option<Value> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let registry = &app.api.registry;
+    match parts.as_slice() {
+        ["api", version] => discovery::api_resource_list(registry, "", version),
+        ["apis", group] => discovery::api_group(registry, group),
+        ["apis", group, version] => discovery::api_resource_list(registry, group, version),
+        _ => None,
+    }
+}

@@ -1,0 +1,245 @@
+//! Errors of the REST layer, each rendered once as a Kubernetes `Status` body.
+
+use crate::storage::StorageError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// What a field error says, as k8s.io/apimachinery/pkg/util/validation/field words it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldErrorKind {
+    Invalid,
+    Required,
+    NotSupported,
+    Forbidden,
+    TooLong,
+    Duplicate,
+}
+
+#[derive(Clone, Debug)]
+pub struct FieldError {
+    pub kind: FieldErrorKind,
+    pub field: String,
+    pub value: Option<Value>,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn invalid(field: &str, value: impl Into<Value>, detail: impl Into<String>) -> Self {
+        FieldError { kind: FieldErrorKind::Invalid, field: field.into(), value: Some(value.into()), detail: detail.into() }
+    }
+
+    pub fn required(field: &str, detail: impl Into<String>) -> Self {
+        FieldError { kind: FieldErrorKind::Required, field: field.into(), value: None, detail: detail.into() }
+    }
+
+    pub fn not_supported(field: &str, value: impl Into<Value>, supported: &[&str]) -> Self {
+        let list: Vec<String> = supported.iter().map(|s| format!("\"{s}\"")).collect();
+        let detail = format!("supported values: {}", list.join(", "));
+        FieldError { kind: FieldErrorKind::NotSupported, field: field.into(), value: Some(value.into()), detail }
+    }
+
+    pub fn forbidden(field: &str, detail: impl Into<String>) -> Self {
+        FieldError { kind: FieldErrorKind::Forbidden, field: field.into(), value: None, detail: detail.into() }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self.kind {
+            FieldErrorKind::Invalid => "FieldValueInvalid",
+            FieldErrorKind::Required => "FieldValueRequired",
+            FieldErrorKind::NotSupported => "FieldValueNotSupported",
+            FieldErrorKind::Forbidden => "FieldValueForbidden",
+            FieldErrorKind::TooLong => "FieldValueTooLong",
+            FieldErrorKind::Duplicate => "FieldValueDuplicate",
+        }
+    }
+
+    /// The text after the field name, e.g. `Invalid value: "x": must be ...`.
+    fn body(&self) -> String {
+        let label = match self.kind {
+            FieldErrorKind::Invalid => "Invalid value",
+            FieldErrorKind::Required => "Required value",
+            FieldErrorKind::NotSupported => "Unsupported value",
+            FieldErrorKind::Forbidden => "Forbidden",
+            FieldErrorKind::TooLong => "Too long",
+            FieldErrorKind::Duplicate => "Duplicate value",
+        };
+        let mut s = label.to_string();
+        if let Some(v) = &self.value {
+            s.push_str(": ");
+            s.push_str(&render_value(v));
+        }
+        if !self.detail.is_empty() {
+            s.push_str(": ");
+            s.push_str(&self.detail);
+        }
+        s
+    }
+
+    pub fn message(&self) -> String {
+        format!("{}: {}", self.field, self.body())
+    }
+}
+
+fn render_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{resource} \"{name}\" not found")]
+    NotFound { group: String, resource: String, name: String },
+    #[error("{resource} \"{name}\" already exists")]
+    AlreadyExists { group: String, resource: String, name: String },
+    #[error("Operation cannot be fulfilled on {resource} \"{name}\": {detail}")]
+    Conflict { group: String, resource: String, name: String, detail: String },
+    #[error("{}", invalid_message(.group, .kind, .name, .causes))]
+    Invalid { group: String, kind: String, name: String, causes: Vec<FieldError> },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Unauthorized")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the server does not allow this method on the requested resource")]
+    MethodNotAllowed,
+    #[error("the server could not find the requested resource")]
+    UnknownPath,
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request body is too large: limit is 3 MiB")]
+    TooLarge,
+    #[error("{0}")]
+    Gone(String),
+    #[error("Internal error occurred: {0}")]
+    Internal(String),
+}
+
+fn invalid_message(group: &str, kind: &str, name: &str, causes: &[FieldError]) -> String {
+    let kind = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+    let msgs: Vec<String> = causes.iter().map(FieldError::message).collect();
+    match msgs.as_slice() {
+        [one] => format!("{kind} \"{name}\" is invalid: {one}"),
+        many => format!("{kind} \"{name}\" is invalid: [{}]", many.join(", ")),
+    }
+}
+
+impl ApiError {
+    pub fn code(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound { .. } | ApiError::UnknownPath => StatusCode::NOT_FOUND,
+            ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            ApiError::NotFound { .. } | ApiError::UnknownPath => "NotFound",
+            ApiError::AlreadyExists { .. } => "AlreadyExists",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Invalid { .. } => "Invalid",
+            ApiError::BadRequest(_) => "BadRequest",
+            ApiError::Unauthorized => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::MethodNotAllowed => "MethodNotAllowed",
+            ApiError::NotAcceptable(_) => "NotAcceptable",
+            ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
+            ApiError::TooLarge => "RequestEntityTooLarge",
+            ApiError::Gone(_) => "Expired",
+            ApiError::Internal(_) => "InternalError",
+        }
+    }
+
+    fn details(&self) -> Option<Value> {
+        match self {
+            ApiError::NotFound { group, resource, name }
+            | ApiError::AlreadyExists { group, resource, name }
+            | ApiError::Conflict { group, resource, name, .. } => {
+                let plural = resource.split('.').next().unwrap_or(resource);
+                Some(json!({"name": name, "group": group, "kind": plural}))
+            }
+            ApiError::Invalid { group, kind, name, causes } => {
+                let causes: Vec<Value> = causes
+                    .iter()
+                    .map(|c| json!({"reason": c.reason(), "message": c.body(), "field": c.field}))
+                    .collect();
+                Some(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
+            }
+            _ => None,
+        }
+    }
+
+    /// The Status object Kubernetes sends for this error.
+    pub fn status(&self) -> Value {
+        let mut s = json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": self.to_string(), "reason": self.reason(), "code": self.code().as_u16(),
+        });
+        if let Some(d) = self.details() {
+            s["details"] = d;
+        }
+        s
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Compacted { requested, oldest } => {
+                ApiError::Gone(format!("too old resource version: {requested} ({oldest})"))
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.status().to_string();
+        let mut resp = (self.code(), body).into_response();
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unsupported_value_is_worded_as_kubernetes_words_it() {
+        let e = FieldError::not_supported("spec.sessionAffinity", "ClusterIP", &["ClientIP", "None"]);
+        assert_eq!(
+            e.message(),
+            r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#
+        );
+    }
+
+    #[test]
+    fn an_invalid_object_names_kind_name_and_field() {
+        let e = ApiError::Invalid {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            name: "Bad".into(),
+            causes: vec![FieldError::invalid("metadata.name", "Bad", "must be lowercase")],
+        };
+        assert_eq!(e.to_string(), r#"Deployment.apps "Bad" is invalid: metadata.name: Invalid value: "Bad": must be lowercase"#);
+        assert_eq!(e.status()["code"], 422);
+        assert_eq!(e.status()["details"]["causes"][0]["field"], "metadata.name");
+    }
+}
