@@ -70,11 +70,14 @@ struct ServerFlags {
 }
 
 fn parse_mode(s: &str) -> Result<u32, String> {
-    u32::from_str_radix(s.trim_start_matches("0o"), 8).map_err(|e| format!("not an octal mode: {e}"))
+    u32::from_str_radix(s.trim_start_matches("0o"), 8)
+        .map_err(|e| format!("not an octal mode: {e}"))
 }
 
 fn parse_range(s: &str) -> Result<(u16, u16), String> {
-    let (a, b) = s.split_once('-').ok_or("expected LOW-HIGH, e.g. 30000-32767")?;
+    let (a, b) = s
+        .split_once('-')
+        .ok_or("expected LOW-HIGH, e.g. 30000-32767")?;
     let lo: u16 = a.parse().map_err(|e| format!("{a}: {e}"))?;
     let hi: u16 = b.parse().map_err(|e| format!("{b}: {e}"))?;
     if lo > hi {
@@ -91,7 +94,10 @@ impl ServerFlags {
             https_port: self.https_listen_port,
             tls_sans: self.tls_san.clone(),
             token: self.token.clone(),
-            write_kubeconfig: self.write_kubeconfig.clone().unwrap_or_else(|| self.data_dir.join("kubeconfig.yaml")),
+            write_kubeconfig: self
+                .write_kubeconfig
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("kubeconfig.yaml")),
             write_kubeconfig_mode: self.write_kubeconfig_mode,
             service_cidr: self.service_cidr.clone(),
             cluster_cidr: self.cluster_cidr.clone(),
@@ -105,10 +111,18 @@ impl ServerFlags {
 
 async fn server(flags: ServerFlags) -> Result<()> {
     let config = flags.api_config();
-    eprintln!("minik8s: starting the API server (data in {})", config.data_dir.display());
-    let started = apiserver::start(&config).await.context("starting the API server")?;
+    eprintln!(
+        "minik8s: starting the API server (data in {})",
+        config.data_dir.display()
+    );
+    let started = apiserver::start(&config)
+        .await
+        .context("starting the API server")?;
     eprintln!("minik8s: API server ready on https://{}", started.address);
-    eprintln!("minik8s: kubeconfig written to {}", config.write_kubeconfig.display());
+    eprintln!(
+        "minik8s: kubeconfig written to {}",
+        config.write_kubeconfig.display()
+    );
     if !flags.disable_agent {
         eprintln!("minik8s: no node runs yet (the kubelet is not built); the API is served alone");
     }
@@ -122,10 +136,14 @@ async fn server(flags: ServerFlags) -> Result<()> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Server(flags) => runtime.block_on(server(flags)),
     }

@@ -23,12 +23,24 @@ pub struct PeerIdentity(pub Option<User>);
 impl PeerIdentity {
     /// Reads user and groups from a DER certificate the TLS handshake has already verified.
     pub fn from_der(der: &[u8]) -> PeerIdentity {
-        let Ok((_, cert)) = X509Certificate::from_der(der) else { return PeerIdentity(None) };
+        let Ok((_, cert)) = X509Certificate::from_der(der) else {
+            return PeerIdentity(None);
+        };
         let subject = cert.subject();
-        let name = subject.iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(String::from);
-        let groups: Vec<String> =
-            subject.iter_organization().filter_map(|o| o.as_str().ok()).map(String::from).collect();
-        PeerIdentity(name.map(|name| User { name, groups: with_authenticated(groups) }))
+        let name = subject
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(String::from);
+        let groups: Vec<String> = subject
+            .iter_organization()
+            .filter_map(|o| o.as_str().ok())
+            .map(String::from)
+            .collect();
+        PeerIdentity(name.map(|name| User {
+            name,
+            groups: with_authenticated(groups),
+        }))
     }
 }
 
@@ -62,8 +74,16 @@ impl Authenticator {
 }
 
 /// Middleware: attaches the User or answers 401.
-pub async fn require(State(auth): State<Arc<Authenticator>>, mut req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<PeerIdentity>().cloned().unwrap_or_default();
+pub async fn require(
+    State(auth): State<Arc<Authenticator>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<PeerIdentity>()
+        .cloned()
+        .unwrap_or_default();
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -9,10 +9,13 @@ use crate::strategy;
 use serde_json::json;
 
 /// Namespaces every Kubernetes cluster has.
-pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 pub async fn namespaces(store: &dyn Storage, registry: &Registry) -> Result<(), ApiError> {
-    let Some(kind) = registry.resource("", "v1", "namespaces") else { return Ok(()) };
+    let Some(kind) = registry.resource("", "v1", "namespaces") else {
+        return Ok(());
+    };
     for name in SYSTEM_NAMESPACES {
         let key = kind.key(None, name);
         if store.get(&key).await?.is_some() {

@@ -26,7 +26,16 @@ fn arch() -> &'static str {
     }
 }
 
-const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+pub const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 const SUB_VERBS: &[&str] = &["get", "patch", "update"];
 
 /// GET /api (legacy).
@@ -36,7 +45,10 @@ pub fn api_versions(address: &str) -> Value {
 }
 
 fn group_entry(group: &str, versions: &[&str]) -> Value {
-    let vs: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
     json!({"name": group, "versions": vs, "preferredVersion": vs[0]})
 }
 
@@ -53,7 +65,10 @@ pub fn api_group_list(registry: &Registry) -> Value {
 
 /// GET /apis/<group>.
 pub fn api_group(registry: &Registry, group: &str) -> Option<Value> {
-    let (g, vs) = registry.groups().into_iter().find(|(g, _)| *g == group && !g.is_empty())?;
+    let (g, vs) = registry
+        .groups()
+        .into_iter()
+        .find(|(g, _)| *g == group && !g.is_empty())?;
     let mut v = group_entry(g, &vs);
     v["kind"] = json!("APIGroup");
     v["apiVersion"] = json!("v1");
@@ -66,15 +81,23 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
     for k in registry.in_group_version(group, version) {
         resources.push(resource_entry(k));
         for sub in k.subresources {
-            resources.push(json!({"name": format!("{}/{sub}", k.plural), "singularName": "",
-                "namespaced": k.namespaced, "kind": k.kind, "verbs": SUB_VERBS}));
+            resources.push(
+                json!({"name": format!("{}/{sub}", k.plural), "singularName": "",
+                "namespaced": k.namespaced, "kind": k.kind, "verbs": SUB_VERBS}),
+            );
         }
     }
     if resources.is_empty() {
         return None;
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+    )
 }
 
 fn resource_entry(k: &Kind) -> Value {
@@ -126,7 +149,10 @@ pub fn aggregated(registry: &Registry, core: bool, version: &str) -> Value {
         .iter()
         .filter(|(g, _)| g.is_empty() == core)
         .map(|(g, vs)| {
-            let versions: Vec<Value> = vs.iter().map(|v| aggregated_version_entry(registry, g, v)).collect();
+            let versions: Vec<Value> = vs
+                .iter()
+                .map(|v| aggregated_version_entry(registry, g, v))
+                .collect();
             let mut item = json!({"metadata": {"creationTimestamp": null}, "versions": versions});
             if !g.is_empty() {
                 item["metadata"]["name"] = json!(g);
@@ -139,7 +165,10 @@ pub fn aggregated(registry: &Registry, core: bool, version: &str) -> Value {
 }
 
 fn aggregated_version_entry(registry: &Registry, group: &str, version: &str) -> Value {
-    let resources: Vec<Value> = registry.in_group_version(group, version).map(aggregated_resource).collect();
+    let resources: Vec<Value> = registry
+        .in_group_version(group, version)
+        .map(aggregated_resource)
+        .collect();
     json!({"version": version, "resources": resources, "freshness": "Current"})
 }
 
@@ -181,7 +210,10 @@ mod tests {
     fn the_aggregated_apis_document_lists_deployments_with_short_names() {
         let r = Registry::new(builtin());
         let doc = aggregated(&r, false, "v2");
-        let apps = doc["items"].as_array().and_then(|i| i.iter().find(|g| g["metadata"]["name"] == "apps")).expect("apps");
+        let apps = doc["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|g| g["metadata"]["name"] == "apps"))
+            .expect("apps");
         let deploy = &apps["versions"][0]["resources"][0];
         assert_eq!(deploy["resource"], "deployments");
         assert_eq!(deploy["shortNames"], json!(["deploy"]));

@@ -7,8 +7,8 @@
 use crate::decode::{TypedDecoder, typed};
 use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, coordination::v1 as coordination, core::v1 as core,
-    discovery::v1 as discovery, events::v1 as events, networking::v1 as networking, rbac::v1 as rbac,
-    storage::v1 as storage,
+    discovery::v1 as discovery, events::v1 as events, networking::v1 as networking,
+    rbac::v1 as rbac, storage::v1 as storage,
 };
 
 /// How an object's name is validated, as each Kubernetes strategy chooses.
@@ -43,12 +43,20 @@ pub struct Kind {
 
 impl Kind {
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// `deployments.apps`, as Kubernetes names a resource in messages.
     pub fn qualified(&self) -> String {
-        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
     }
 
     pub fn has_subresource(&self, sub: &str) -> bool {
@@ -57,7 +65,11 @@ impl Kind {
 
     /// The storage prefix of this resource, or of one namespace of it.
     pub fn prefix(&self, namespace: Option<&str>) -> String {
-        let group = if self.group.is_empty() { "core" } else { self.group };
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
+        };
         match namespace {
             Some(ns) if self.namespaced => format!("/registry/{group}/{}/{ns}/", self.plural),
             _ => format!("/registry/{group}/{}/", self.plural),
@@ -72,13 +84,28 @@ impl Kind {
 const ALL: &[&str] = &["all"];
 const STATUS: &[&str] = &["status"];
 const POD_FIELDS: &[&str] = &[
-    "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-    "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName",
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.podIPs",
+    "status.nominatedNodeName",
 ];
 const EVENT_FIELDS: &[&str] = &[
-    "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-    "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-    "reason", "reportingComponent", "source", "type",
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
 ];
 
 macro_rules! kind {
@@ -86,9 +113,19 @@ macro_rules! kind {
      short: $short:expr, cat: $cat:expr, ns: $ns:expr, sub: $sub:expr, names: $names:ident,
      gen: $gen:expr, fields: $fields:expr) => {
         Kind {
-            group: $group, version: $version, kind: $kind, plural: $plural, singular: $singular,
-            short_names: $short, categories: $cat, namespaced: $ns, subresources: $sub,
-            names: NameRule::$names, generation: $gen, fields: $fields, decode: typed::<$ty>,
+            group: $group,
+            version: $version,
+            kind: $kind,
+            plural: $plural,
+            singular: $singular,
+            short_names: $short,
+            categories: $cat,
+            namespaced: $ns,
+            subresources: $sub,
+            names: NameRule::$names,
+            generation: $gen,
+            fields: $fields,
+            decode: typed::<$ty>,
         }
     };
 }
@@ -148,11 +185,15 @@ impl Registry {
     }
 
     pub fn resource(&self, group: &str, version: &str, plural: &str) -> Option<&Kind> {
-        self.kinds.iter().find(|k| k.group == group && k.version == version && k.plural == plural)
+        self.kinds
+            .iter()
+            .find(|k| k.group == group && k.version == version && k.plural == plural)
     }
 
     pub fn by_kind(&self, api_version: &str, kind: &str) -> Option<&Kind> {
-        self.kinds.iter().find(|k| k.kind == kind && k.api_version() == api_version)
+        self.kinds
+            .iter()
+            .find(|k| k.kind == kind && k.api_version() == api_version)
     }
 
     /// Groups in the order Kubernetes lists them (core first), each with its versions.
@@ -168,8 +209,14 @@ impl Registry {
         out
     }
 
-    pub fn in_group_version<'a>(&'a self, group: &'a str, version: &'a str) -> impl Iterator<Item = &'a Kind> {
-        self.kinds.iter().filter(move |k| k.group == group && k.version == version)
+    pub fn in_group_version<'a>(
+        &'a self,
+        group: &'a str,
+        version: &'a str,
+    ) -> impl Iterator<Item = &'a Kind> {
+        self.kinds
+            .iter()
+            .filter(move |k| k.group == group && k.version == version)
     }
 }
 
@@ -180,11 +227,19 @@ mod tests {
     #[test]
     fn kinds_are_found_by_url_and_by_api_version() {
         let r = Registry::new(builtin());
-        let d = r.resource("apps", "v1", "deployments").expect("deployments");
+        let d = r
+            .resource("apps", "v1", "deployments")
+            .expect("deployments");
         assert_eq!(d.kind, "Deployment");
-        assert_eq!(r.by_kind("apps/v1", "Deployment").map(|k| k.plural), Some("deployments"));
+        assert_eq!(
+            r.by_kind("apps/v1", "Deployment").map(|k| k.plural),
+            Some("deployments")
+        );
         assert!(r.by_kind("v1", "Deployment").is_none());
-        assert_eq!(d.key(Some("default"), "web"), "/registry/apps/deployments/default/web");
+        assert_eq!(
+            d.key(Some("default"), "web"),
+            "/registry/apps/deployments/default/web"
+        );
     }
 
     #[test]

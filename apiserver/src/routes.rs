@@ -19,6 +19,35 @@ pub struct App {
     pub api: Api,
     /// host:port clients are told to use (discovery's serverAddressByClientCIDRs).
     pub address: String,
+    /// OpenAPI documents, each built on first request and kept.
+    pub openapi: openapi::Cache,
+    /// /openapi/v2 as protobuf, built on first request.
+    openapi_v2_protobuf: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl App {
+    pub fn new(api: Api, address: String) -> App {
+        let resources: Vec<openapi::Resource> =
+            api.registry.kinds().iter().map(openapi_resource).collect();
+        App {
+            openapi: openapi::Cache::new(&resources),
+            openapi_v2_protobuf: Default::default(),
+            api,
+            address,
+        }
+    }
+}
+
+fn openapi_resource(k: &crate::registry::Kind) -> openapi::Resource {
+    openapi::Resource {
+        group: k.group,
+        version: k.version,
+        kind: k.kind,
+        plural: k.plural,
+        namespaced: k.namespaced,
+        verbs: discovery::VERBS,
+        subresources: k.subresources,
+    }
 }
 
 pub fn router(app: Arc<App>, auth: Arc<Authenticator>) -> Router {
@@ -30,6 +59,9 @@ pub fn router(app: Arc<App>, auth: Arc<Authenticator>) -> Router {
     let private = Router::new()
         .route("/api", get(api_root))
         .route("/apis", get(apis_root))
+        .route("/openapi/v2", get(openapi_v2))
+        .route("/openapi/v3", get(openapi_v3_root))
+        .route("/openapi/v3/{*path}", get(openapi_v3))
         .fallback(resource)
         .with_state(app)
         .layer(axum::middleware::from_fn_with_state(auth, authn::require));
@@ -45,7 +77,10 @@ fn json(v: &Value) -> Response {
 }
 
 fn accept(headers: &HeaderMap) -> &str {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("")
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// An aggregated discovery document, with the content type that tells kubectl what it is.
@@ -102,4 +137,62 @@ fn discovery_document(app: &App, path: &str) -> Option<Value> {
         ["apis", group, version] => discovery::api_resource_list(registry, group, version),
         _ => None,
     }
+}
+
+/// The response type kube-openapi sends (Go's mime parser refuses the `@` form kubectl asks with).
+const OPENAPI_V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/// kubectl asks for protobuf (paths only, see openapi::v2_protobuf); others get JSON.
+async fn openapi_v2(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if !accept(&headers).contains("protobuf") {
+        return document(app.openapi.v2(), false);
+    }
+    let bytes = app.openapi_v2_protobuf.get_or_init(|| {
+        let doc: Value = serde_json::from_slice(&app.openapi.v2().json()).unwrap_or_default();
+        bytes::Bytes::from(openapi::v2_protobuf::encode(&doc))
+    });
+    let mut resp = (StatusCode::OK, bytes.clone()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(OPENAPI_V2_PROTOBUF),
+    );
+    resp
+}
+
+async fn openapi_v3_root(State(app): State<Arc<App>>) -> Response {
+    document(app.openapi.v3_root(), false)
+}
+
+async fn openapi_v3(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let Some(doc) = app.openapi.v3_group_version(&path) else {
+        return ApiError::UnknownPath.into_response();
+    };
+    let hashed = query.as_deref().and_then(|q| q.strip_prefix("hash=")) == Some(doc.hash());
+    document(doc, hashed)
+}
+
+/// A document with Kubernetes' caching headers: immutable when asked for by its hash, so
+/// kubectl's disk cache keeps it instead of downloading it on every command.
+fn document(doc: &openapi::Document, immutable: bool) -> Response {
+    let mut resp = (StatusCode::OK, doc.json()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&doc.etag()) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    let cache = if immutable {
+        "public, immutable, max-age=31536000"
+    } else {
+        "no-cache, private"
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    resp
 }

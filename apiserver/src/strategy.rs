@@ -36,7 +36,11 @@ pub fn prepare_create(kind: &Kind, obj: &mut Value) {
 
 /// The pod's QoS class from its containers' requests and limits (Kubernetes' GetPodQOS).
 fn qos_class(pod: &Value) -> &'static str {
-    let containers = pod.pointer("/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let containers = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut any = false;
     let mut guaranteed = !containers.is_empty();
     for c in &containers {
@@ -60,7 +64,10 @@ fn qos_class(pod: &Value) -> &'static str {
 pub fn validate_meta(kind: &Kind, obj: &Value) -> Vec<FieldError> {
     let mut errs = Vec::new();
     match meta::name(obj) {
-        None => errs.push(FieldError::required("metadata.name", "name or generateName is required")),
+        None => errs.push(FieldError::required(
+            "metadata.name",
+            "name or generateName is required",
+        )),
         Some(n) => {
             for msg in name_errors(kind.names, n) {
                 errs.push(FieldError::invalid("metadata.name", n, msg));
@@ -111,7 +118,11 @@ fn label_errors(obj: &Value) -> Vec<FieldError> {
         }
         let value = v.as_str().unwrap_or_default();
         for msg in validation::is_valid_label_value(value) {
-            errs.push(FieldError::invalid(&format!("metadata.labels[{k}]"), value, msg));
+            errs.push(FieldError::invalid(
+                &format!("metadata.labels[{k}]"),
+                value,
+                msg,
+            ));
         }
     }
     errs
@@ -119,7 +130,10 @@ fn label_errors(obj: &Value) -> Vec<FieldError> {
 
 /// Annotation keys are qualified names; all values together stay under 256 KiB.
 fn annotation_errors(obj: &Value) -> Vec<FieldError> {
-    let Some(annotations) = obj.pointer("/metadata/annotations").and_then(Value::as_object) else {
+    let Some(annotations) = obj
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    else {
         return Vec::new();
     };
     let mut errs = Vec::new();
@@ -153,7 +167,10 @@ mod tests {
         let mut pod = json!({"spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]},
             "status": {"phase": "Running"}});
         prepare_create(pods, &mut pod);
-        assert_eq!(pod["status"], json!({"phase": "Pending", "qosClass": "Guaranteed"}));
+        assert_eq!(
+            pod["status"],
+            json!({"phase": "Pending", "qosClass": "Guaranteed"})
+        );
     }
 
     #[test]
@@ -162,13 +179,19 @@ mod tests {
         let svc = r.resource("", "v1", "services").expect("services");
         let errs = validate_meta(svc, &json!({"metadata": {"name": "rootSvc"}}));
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].message().starts_with("metadata.name: Invalid value: \"rootSvc\": a DNS-1035 label"));
+        assert!(
+            errs[0]
+                .message()
+                .starts_with("metadata.name: Invalid value: \"rootSvc\": a DNS-1035 label")
+        );
     }
 
     #[test]
     fn role_names_may_hold_colons_but_not_slashes() {
         let r = Registry::new(builtin());
-        let roles = r.resource("rbac.authorization.k8s.io", "v1", "clusterroles").expect("roles");
+        let roles = r
+            .resource("rbac.authorization.k8s.io", "v1", "clusterroles")
+            .expect("roles");
         assert!(validate_meta(roles, &json!({"metadata": {"name": "system:node"}})).is_empty());
         assert!(!validate_meta(roles, &json!({"metadata": {"name": "a/b"}})).is_empty());
     }

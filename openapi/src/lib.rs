@@ -11,6 +11,7 @@ mod kinds;
 mod paths;
 mod schema;
 mod v2;
+pub mod v2_protobuf;
 mod v3;
 
 use std::collections::BTreeMap;

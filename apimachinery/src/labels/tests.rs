@@ -174,6 +174,10 @@ fn an_unclosed_set_is_reported() {
         "unable to parse requirement: found '', expected: ',' or ')'"
     );
     assert_eq!(
+        parse_error("a in (b c)"),
+        "unable to parse requirement: found 'c', expected: ',' or ')'"
+    );
+    assert_eq!(
         parse_error("a in b"),
         "unable to parse requirement: found 'b' expected: '('"
     );

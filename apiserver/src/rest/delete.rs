@@ -41,7 +41,11 @@ pub async fn delete(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
     let (obj, stored) = call.load(call.name()).await?;
     check_preconditions(call, &opts, &obj)?;
     match delete_one(call, &opts, obj, stored).await? {
-        Outcome::Marked(obj) => Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &[])),
+        Outcome::Marked(obj) => Ok(respond(
+            StatusCode::OK,
+            &render_one(call.kind, obj, call.output),
+            &[],
+        )),
         Outcome::Removed(obj) => Ok(respond(StatusCode::OK, &success(call, &obj), &[])),
     }
 }
@@ -54,7 +58,9 @@ pub async fn delete_collection(call: &Call<'_>, body: &[u8]) -> Result<Response,
     for obj in items {
         let name = meta::name(&obj).unwrap_or_default().to_string();
         let key = call.kind.key(meta::namespace(&obj), &name);
-        let Some(stored) = call.api.store.get(&key).await? else { continue };
+        let Some(stored) = call.api.store.get(&key).await? else {
+            continue;
+        };
         let obj = decode_stored(&stored)?;
         match delete_one(call, &opts, obj, stored).await {
             Ok(Outcome::Removed(o) | Outcome::Marked(o)) => deleted.push(o),
@@ -71,11 +77,15 @@ fn options(call: &Call<'_>, body: &[u8]) -> Result<DeleteOptions, ApiError> {
     let mut opts: DeleteOptions = if body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid DeleteOptions: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid DeleteOptions: {e}")))?
     };
     let p = &call.params;
     opts.grace_period_seconds = opts.grace_period_seconds.or(p.grace_period_seconds);
-    opts.propagation_policy = opts.propagation_policy.take().or_else(|| p.propagation_policy.clone());
+    opts.propagation_policy = opts
+        .propagation_policy
+        .take()
+        .or_else(|| p.propagation_policy.clone());
     if opts.orphan_dependents.is_none() {
         opts.orphan_dependents = p.orphan_dependents.as_deref().map(|v| v == "true");
     }
@@ -91,10 +101,14 @@ fn options(call: &Call<'_>, body: &[u8]) -> Result<DeleteOptions, ApiError> {
 }
 
 fn check_preconditions(call: &Call<'_>, opts: &DeleteOptions, obj: &Value) -> Result<(), ApiError> {
-    let Some(pre) = &opts.preconditions else { return Ok(()) };
+    let Some(pre) = &opts.preconditions else {
+        return Ok(());
+    };
     let actual_uid = meta::str_at(obj, &["metadata", "uid"]).unwrap_or_default();
     if let Some(uid) = pre.uid.as_deref().filter(|u| *u != actual_uid) {
-        let detail = format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual_uid}");
+        let detail = format!(
+            "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual_uid}"
+        );
         return Err(call.conflict(call.name(), detail));
     }
     let actual_rv = meta::resource_version(obj).unwrap_or_default();
@@ -126,11 +140,19 @@ fn grace_period(call: &Call<'_>, opts: &DeleteOptions, obj: &Value) -> Option<i6
     if !bound || phase == "Succeeded" || phase == "Failed" {
         return None;
     }
-    let default = obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+    let default = obj
+        .pointer("/spec/terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(30);
     Some(opts.grace_period_seconds.unwrap_or(default)).filter(|g| *g > 0)
 }
 
-async fn delete_one(call: &Call<'_>, opts: &DeleteOptions, mut obj: Value, stored: Versioned) -> Result<Outcome, ApiError> {
+async fn delete_one(
+    call: &Call<'_>,
+    opts: &DeleteOptions,
+    mut obj: Value,
+    stored: Versioned,
+) -> Result<Outcome, ApiError> {
     let name = meta::name(&obj).unwrap_or_default().to_string();
     let key = call.kind.key(meta::namespace(&obj), &name);
     let dry = !opts.dry_run.is_empty();
@@ -141,13 +163,22 @@ async fn delete_one(call: &Call<'_>, opts: &DeleteOptions, mut obj: Value, store
     let waits = !meta::finalizers(&obj).is_empty() || grace.is_some() || is_namespace(call);
     if !waits {
         if !dry {
-            call.api.store.delete(&key, Some(stored.revision)).await.map_err(|e| gone(call, &name, e))?;
+            call.api
+                .store
+                .delete(&key, Some(stored.revision))
+                .await
+                .map_err(|e| gone(call, &name, e))?;
         }
         return Ok(Outcome::Removed(obj));
     }
     mark_deleting(call, &mut obj, grace);
     if !dry {
-        let rev = call.api.store.update(&key, Some(stored.revision), encode_stored(&obj)?).await.map_err(|e| gone(call, &name, e))?;
+        let rev = call
+            .api
+            .store
+            .update(&key, Some(stored.revision), encode_stored(&obj)?)
+            .await
+            .map_err(|e| gone(call, &name, e))?;
         meta::set_resource_version(&mut obj, rev);
     }
     Ok(Outcome::Marked(obj))
@@ -162,8 +193,14 @@ fn mark_deleting(call: &Call<'_>, obj: &mut Value, grace: Option<i64>) {
     let m = meta::metadata_mut(obj);
     if !already {
         let when = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace.unwrap_or(0));
-        m.insert("deletionTimestamp".into(), Value::String(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()));
-        m.insert("deletionGracePeriodSeconds".into(), Value::from(grace.unwrap_or(0)));
+        m.insert(
+            "deletionTimestamp".into(),
+            Value::String(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        );
+        m.insert(
+            "deletionGracePeriodSeconds".into(),
+            Value::from(grace.unwrap_or(0)),
+        );
     }
     if is_namespace(call) {
         obj["status"]["phase"] = Value::String("Terminating".into());
@@ -172,7 +209,9 @@ fn mark_deleting(call: &Call<'_>, obj: &mut Value, grace: Option<i64>) {
 
 fn add_finalizer(obj: &mut Value, f: &str) {
     let m = meta::metadata_mut(obj);
-    let list = m.entry("finalizers").or_insert_with(|| Value::Array(vec![]));
+    let list = m
+        .entry("finalizers")
+        .or_insert_with(|| Value::Array(vec![]));
     if let Value::Array(items) = list {
         if !items.iter().any(|i| i == f) {
             items.push(Value::String(f.into()));

@@ -52,7 +52,11 @@ impl Call<'_> {
     }
 
     pub fn not_found(&self, name: &str) -> ApiError {
-        ApiError::NotFound { group: self.kind.group.into(), resource: self.kind.qualified(), name: name.into() }
+        ApiError::NotFound {
+            group: self.kind.group.into(),
+            resource: self.kind.qualified(),
+            name: name.into(),
+        }
     }
 
     pub fn conflict(&self, name: &str, detail: impl Into<String>) -> ApiError {
@@ -66,7 +70,12 @@ impl Call<'_> {
 
     /// Reads one stored object with its resourceVersion set.
     pub async fn load(&self, name: &str) -> Result<(Value, Versioned), ApiError> {
-        let stored = self.api.store.get(&self.key(name)).await?.ok_or_else(|| self.not_found(name))?;
+        let stored = self
+            .api
+            .store
+            .get(&self.key(name))
+            .await?
+            .ok_or_else(|| self.not_found(name))?;
         Ok((decode_stored(&stored)?, stored))
     }
 }
@@ -83,23 +92,50 @@ pub fn decode_stored(v: &Versioned) -> Result<Value, ApiError> {
 pub fn encode_stored(obj: &Value) -> Result<Bytes, ApiError> {
     let mut obj = obj.clone();
     meta::strip_resource_version(&mut obj);
-    serde_json::to_vec(&obj).map(Bytes::from).map_err(|e| ApiError::Internal(e.to_string()))
+    serde_json::to_vec(&obj)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Serves one resource request; every failure becomes a Status.
-pub async fn serve(api: &Api, info: RequestInfo, params: Params, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn serve(
+    api: &Api,
+    info: RequestInfo,
+    params: Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match dispatch(api, info, params, headers, body).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     }
 }
 
-async fn dispatch(api: &Api, info: RequestInfo, params: Params, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let kind = api.registry.resource(&info.group, &info.version, &info.resource).ok_or(ApiError::UnknownPath)?;
+async fn dispatch(
+    api: &Api,
+    info: RequestInfo,
+    params: Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let kind = api
+        .registry
+        .resource(&info.group, &info.version, &info.resource)
+        .ok_or(ApiError::UnknownPath)?;
     check_scope(kind, &info)?;
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
     let output = Output::negotiate(accept, &params);
-    let call = Call { api, kind, info, params, headers: headers.clone(), output };
+    let call = Call {
+        api,
+        kind,
+        info,
+        params,
+        headers: headers.clone(),
+        output,
+    };
     match call.info.verb {
         Verb::Get => read::get(&call).await,
         Verb::List => read::list(&call).await,
@@ -125,7 +161,8 @@ fn check_scope(kind: &Kind, info: &RequestInfo) -> Result<(), ApiError> {
     if info.namespace.is_some() && !kind.namespaced {
         return Err(ApiError::UnknownPath);
     }
-    if kind.namespaced && info.namespace.is_none() && !matches!(info.verb, Verb::List | Verb::Watch) {
+    if kind.namespaced && info.namespace.is_none() && !matches!(info.verb, Verb::List | Verb::Watch)
+    {
         return Err(ApiError::UnknownPath);
     }
     Ok(())
@@ -135,7 +172,10 @@ fn check_scope(kind: &Kind, info: &RequestInfo) -> Result<(), ApiError> {
 pub fn respond(code: StatusCode, body: &Value, warnings: &[String]) -> Response {
     let mut resp = (code, body.to_string()).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     for w in warnings {
         let text = format!("299 - {}", serde_json::Value::String(w.clone()));
         if let Ok(v) = HeaderValue::from_str(&text) {
@@ -148,6 +188,9 @@ pub fn respond(code: StatusCode, body: &Value, warnings: &[String]) -> Response 
 /// A streaming response (watch).
 pub fn respond_stream(body: Body) -> Response {
     let mut resp = Response::new(body);
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }

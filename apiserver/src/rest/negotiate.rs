@@ -85,8 +85,16 @@ pub fn render_one(kind: &Kind, obj: Value, output: Output) -> Value {
         Output::Json => obj,
         Output::PartialMetadata => partial(&obj),
         Output::Table(include) => {
-            let rv = obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
-            table(kind, std::slice::from_ref(&obj), include, json!({"resourceVersion": rv}))
+            let rv = obj
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(Value::Null);
+            table(
+                kind,
+                std::slice::from_ref(&obj),
+                include,
+                json!({"resourceVersion": rv}),
+            )
         }
     }
 }
@@ -94,8 +102,10 @@ pub fn render_one(kind: &Kind, obj: Value, output: Output) -> Value {
 /// A list in the representation asked for.
 pub fn render_list(kind: &Kind, items: Vec<Value>, list_meta: Value, output: Output) -> Value {
     match output {
-        Output::Json => json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(),
-                               "metadata": list_meta, "items": items}),
+        Output::Json => {
+            json!({"kind": format!("{}List", kind.kind), "apiVersion": kind.api_version(),
+                               "metadata": list_meta, "items": items})
+        }
         Output::PartialMetadata => {
             let items: Vec<Value> = items.iter().map(partial).collect();
             json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
@@ -112,7 +122,13 @@ mod tests {
     #[test]
     fn kubectl_get_asks_for_a_table_first() {
         let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(Output::negotiate(accept, &Params::default()), Output::Table(Include::Metadata));
-        assert_eq!(Output::negotiate("application/json", &Params::default()), Output::Json);
+        assert_eq!(
+            Output::negotiate(accept, &Params::default()),
+            Output::Table(Include::Metadata)
+        );
+        assert_eq!(
+            Output::negotiate("application/json", &Params::default()),
+            Output::Json
+        );
     }
 }

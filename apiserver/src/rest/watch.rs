@@ -36,13 +36,18 @@ struct Watcher {
 pub async fn watch(call: &Call<'_>) -> Result<Response, ApiError> {
     let filter = Filter::from_params(call.kind, &call.params)?;
     let prefix = call.kind.prefix(call.info.namespace.as_deref());
-    let rv = call.params.resource_version.as_deref().filter(|v| !v.is_empty() && *v != "0");
+    let rv = call
+        .params
+        .resource_version
+        .as_deref()
+        .filter(|v| !v.is_empty() && *v != "0");
     let initial = rv.is_none() || call.params.send_initial_events();
     let mut pending = VecDeque::new();
     let from = if initial {
         initial_events(call, &filter, &prefix, &mut pending).await?
     } else {
-        rv.and_then(|v| v.parse().ok()).ok_or_else(|| ApiError::BadRequest(format!("invalid resource version {rv:?}")))?
+        rv.and_then(|v| v.parse().ok())
+            .ok_or_else(|| ApiError::BadRequest(format!("invalid resource version {rv:?}")))?
     };
     let events = match call.api.store.watch(&prefix, from) {
         Ok(s) => Some(s),
@@ -51,7 +56,11 @@ pub async fn watch(call: &Call<'_>) -> Result<Response, ApiError> {
             None
         }
     };
-    let timeout = call.params.timeout_seconds.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = call
+        .params
+        .timeout_seconds
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_TIMEOUT);
     let now = Instant::now();
     let w = Watcher {
         kind: call.kind.clone(),
@@ -72,7 +81,12 @@ pub async fn watch(call: &Call<'_>) -> Result<Response, ApiError> {
 
 /// Queues ADDED for what exists now (and the initial-events-end bookmark when asked);
 /// returns the revision the live events start after.
-async fn initial_events(call: &Call<'_>, filter: &Filter, prefix: &str, out: &mut VecDeque<Bytes>) -> Result<u64, ApiError> {
+async fn initial_events(
+    call: &Call<'_>,
+    filter: &Filter,
+    prefix: &str,
+    out: &mut VecDeque<Bytes>,
+) -> Result<u64, ApiError> {
     let page = call.api.store.list(prefix, None, 0).await?;
     for (_, v) in &page.items {
         let obj = decode_stored(v)?;
@@ -106,7 +120,11 @@ impl Watcher {
                 return Some(f);
             }
             let events = self.events.as_mut()?;
-            let wake = if self.bookmarks { self.next_bookmark.min(self.deadline) } else { self.deadline };
+            let wake = if self.bookmarks {
+                self.next_bookmark.min(self.deadline)
+            } else {
+                self.deadline
+            };
             tokio::select! {
                 ev = events.next() => {
                     // None: this watcher fell behind; ending the stream makes the client resume.

@@ -1,7 +1,7 @@
 //! create, update (PUT) and patch, including the status subresource.
 
-use super::params::FieldValidation;
 use super::negotiate::render_one;
+use super::params::FieldValidation;
 use super::{Call, MAX_BODY, encode_stored, respond};
 use crate::decode::{self, BodyError};
 use crate::meta;
@@ -32,7 +32,12 @@ pub async fn create(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
         return Ok(respond(StatusCode::CREATED, &obj, &warnings));
     }
     let name = meta::name(&obj).unwrap_or_default().to_string();
-    let rev = match call.api.store.create(&call.key(&name), encode_stored(&obj)?).await {
+    let rev = match call
+        .api
+        .store
+        .create(&call.key(&name), encode_stored(&obj)?)
+        .await
+    {
         Err(StorageError::AlreadyExists(_)) => {
             return Err(ApiError::AlreadyExists {
                 group: call.kind.group.into(),
@@ -43,7 +48,11 @@ pub async fn create(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
         other => other?,
     };
     meta::set_resource_version(&mut obj, rev);
-    Ok(respond(StatusCode::CREATED, &render_one(call.kind, obj, call.output), &warnings))
+    Ok(respond(
+        StatusCode::CREATED,
+        &render_one(call.kind, obj, call.output),
+        &warnings,
+    ))
 }
 
 pub async fn update(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
@@ -55,7 +64,11 @@ pub async fn update(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
         }
     }
     let (obj, warnings) = replace(call, obj, &old, &stored).await?;
-    Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &warnings))
+    Ok(respond(
+        StatusCode::OK,
+        &render_one(call.kind, obj, call.output),
+        &warnings,
+    ))
 }
 
 pub async fn patch(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
@@ -66,20 +79,30 @@ pub async fn patch(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
             "server-side apply (application/apply-patch+yaml) is not implemented yet".into(),
         ));
     }
-    let patch_doc: Value = serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
+    let patch_doc: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
     for _ in 0..PATCH_RETRIES {
         let (old, stored) = call.load(call.name()).await?;
         let patched = apply_patch(call, kind, &old, &patch_doc)?;
         match replace(call, patched, &old, &stored).await {
-            Err(ApiError::Conflict { .. }) if meta::resource_version(&patch_doc).is_none() => continue,
-            Ok((obj, warnings)) => return Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &warnings)),
+            Err(ApiError::Conflict { .. }) if meta::resource_version(&patch_doc).is_none() => {
+                continue;
+            }
+            Ok((obj, warnings)) => {
+                return Ok(respond(
+                    StatusCode::OK,
+                    &render_one(call.kind, obj, call.output),
+                    &warnings,
+                ));
+            }
             Err(e) => return Err(e),
         }
     }
     Err(call.conflict(call.name(), STALE))
 }
 
-const STALE: &str = "the object has been modified; please apply your changes to the latest version and try again";
+const STALE: &str =
+    "the object has been modified; please apply your changes to the latest version and try again";
 
 fn unsupported_patch(ct: &str) -> ApiError {
     ApiError::UnsupportedMediaType(format!(
@@ -87,7 +110,12 @@ fn unsupported_patch(ct: &str) -> ApiError {
     ))
 }
 
-fn apply_patch(call: &Call<'_>, kind: PatchType, old: &Value, doc: &Value) -> Result<Value, ApiError> {
+fn apply_patch(
+    call: &Call<'_>,
+    kind: PatchType,
+    old: &Value,
+    doc: &Value,
+) -> Result<Value, ApiError> {
     let result = match kind {
         PatchType::Json => patch::json_patch(old, doc),
         PatchType::Merge => patch::merge_patch(old, doc),
@@ -104,7 +132,12 @@ fn apply_patch(call: &Call<'_>, kind: PatchType, old: &Value, doc: &Value) -> Re
 
 /// The shared tail of update and patch: merge with what the request may not change,
 /// validate, and write at the revision that was read.
-async fn replace(call: &Call<'_>, new: Value, old: &Value, stored: &Versioned) -> Result<(Value, Vec<String>), ApiError> {
+async fn replace(
+    call: &Call<'_>,
+    new: Value,
+    old: &Value,
+    stored: &Versioned,
+) -> Result<(Value, Vec<String>), ApiError> {
     check_identity(call, &new)?;
     let (typed, warnings) = typed_check(call, &new)?;
     let mut obj = merge_with_subresource(call, typed, old);
@@ -119,13 +152,21 @@ async fn replace(call: &Call<'_>, new: Value, old: &Value, stored: &Versioned) -
     }
     if meta::is_terminating(&obj) && meta::finalizers(&obj).is_empty() && finalized(call, &obj) {
         // The last finalizer is gone from a deleting object: the delete completes now.
-        call.api.store.delete(&call.key(call.name()), Some(stored.revision)).await.map_err(|e| conflict_or(call, e))?;
+        call.api
+            .store
+            .delete(&call.key(call.name()), Some(stored.revision))
+            .await
+            .map_err(|e| conflict_or(call, e))?;
         return Ok((obj, warnings));
     }
     let rev = call
         .api
         .store
-        .update(&call.key(call.name()), Some(stored.revision), encode_stored(&obj)?)
+        .update(
+            &call.key(call.name()),
+            Some(stored.revision),
+            encode_stored(&obj)?,
+        )
         .await
         .map_err(|e| conflict_or(call, e))?;
     meta::set_resource_version(&mut obj, rev);
@@ -135,7 +176,10 @@ async fn replace(call: &Call<'_>, new: Value, old: &Value, stored: &Versioned) -
 /// Namespaces also wait for their spec.finalizers (the namespace controller's).
 fn finalized(call: &Call<'_>, obj: &Value) -> bool {
     call.kind.kind != "Namespace"
-        || obj.pointer("/spec/finalizers").and_then(Value::as_array).is_none_or(|f| f.is_empty())
+        || obj
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_none_or(|f| f.is_empty())
 }
 
 fn conflict_or(call: &Call<'_>, e: StorageError) -> ApiError {
@@ -153,7 +197,10 @@ fn merge_with_subresource(call: &Call<'_>, new: Value, old: &Value) -> Value {
         Some("status") => with_field(old.clone(), "status", new.get("status")),
         Some("finalize") => {
             let mut obj = old.clone();
-            obj["spec"]["finalizers"] = new.pointer("/spec/finalizers").cloned().unwrap_or(Value::Array(vec![]));
+            obj["spec"]["finalizers"] = new
+                .pointer("/spec/finalizers")
+                .cloned()
+                .unwrap_or(Value::Array(vec![]));
             obj
         }
         _ if call.kind.has_subresource("status") => with_field(new, "status", old.get("status")),
@@ -187,7 +234,10 @@ fn check_identity(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
 }
 
 fn namespace_mismatch() -> ApiError {
-    ApiError::BadRequest("the namespace of the provided object does not match the namespace sent on the request".into())
+    ApiError::BadRequest(
+        "the namespace of the provided object does not match the namespace sent on the request"
+            .into(),
+    )
 }
 
 fn content_type(call: &Call<'_>) -> String {
@@ -208,7 +258,9 @@ fn read_object(call: &Call<'_>, body: &[u8]) -> Result<Value, ApiError> {
         other => ApiError::BadRequest(other.to_string()),
     })?;
     if !obj.is_object() {
-        return Err(ApiError::BadRequest(format!("the body must be a JSON object, not {obj}")));
+        return Err(ApiError::BadRequest(format!(
+            "the body must be a JSON object, not {obj}"
+        )));
     }
     check_type_meta(call, &obj)?;
     Ok(obj)
@@ -216,13 +268,20 @@ fn read_object(call: &Call<'_>, body: &[u8]) -> Result<Value, ApiError> {
 
 fn check_type_meta(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
     let expected = call.kind.api_version();
-    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     if kind.is_empty() {
-        return Err(ApiError::BadRequest(format!("Object 'Kind' is missing in '{obj}'")));
+        return Err(ApiError::BadRequest(format!(
+            "Object 'Kind' is missing in '{obj}'"
+        )));
     }
     if api_version.is_empty() {
-        return Err(ApiError::BadRequest(format!("Object 'apiVersion' is missing in '{obj}'")));
+        return Err(ApiError::BadRequest(format!(
+            "Object 'apiVersion' is missing in '{obj}'"
+        )));
     }
     if api_version != expected {
         return Err(ApiError::BadRequest(format!(
@@ -256,7 +315,9 @@ fn generate_name(obj: &mut Value) {
     if meta::name(obj).is_some() {
         return;
     }
-    let prefix = meta::str_at(obj, &["metadata", "generateName"]).unwrap_or_default().to_string();
+    let prefix = meta::str_at(obj, &["metadata", "generateName"])
+        .unwrap_or_default()
+        .to_string();
     if !prefix.is_empty() {
         let name = format!("{prefix}{}", meta::random_suffix());
         meta::metadata_mut(obj).insert("name".into(), Value::String(name));
@@ -268,20 +329,31 @@ fn generate_name(obj: &mut Value) {
 fn typed_check(call: &Call<'_>, obj: &Value) -> Result<(Value, Vec<String>), ApiError> {
     let typed = (call.kind.decode)(obj).map_err(|e| {
         let k = call.kind.kind;
-        ApiError::BadRequest(format!("{k} in version \"{}\" cannot be handled as a {k}: {e}", call.kind.version))
+        ApiError::BadRequest(format!(
+            "{k} in version \"{}\" cannot be handled as a {k}: {e}",
+            call.kind.version
+        ))
     })?;
     let unknown = decode::unknown_fields(obj, &typed);
-    let messages: Vec<String> = unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+    let messages: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
     match call.params.field_validation()? {
-        FieldValidation::Strict if !messages.is_empty() => {
-            Err(ApiError::BadRequest(format!("strict decoding error: {}", messages.join(", "))))
-        }
+        FieldValidation::Strict if !messages.is_empty() => Err(ApiError::BadRequest(format!(
+            "strict decoding error: {}",
+            messages.join(", ")
+        ))),
         FieldValidation::Warn => Ok((typed, messages)),
         _ => Ok((typed, Vec::new())),
     }
 }
 
-fn invalid_unless_empty(call: &Call<'_>, obj: &Value, causes: Vec<FieldError>) -> Result<(), ApiError> {
+fn invalid_unless_empty(
+    call: &Call<'_>,
+    obj: &Value,
+    causes: Vec<FieldError>,
+) -> Result<(), ApiError> {
     if causes.is_empty() {
         return Ok(());
     }
@@ -295,8 +367,12 @@ fn invalid_unless_empty(call: &Call<'_>, obj: &Value, causes: Vec<FieldError>) -
 
 /// Namespace lifecycle admission: the namespace must exist and not be terminating.
 async fn ensure_namespace_accepts(call: &Call<'_>) -> Result<(), ApiError> {
-    let Some(ns) = call.info.namespace.as_deref() else { return Ok(()) };
-    let Some(namespaces) = call.api.registry.resource("", "v1", "namespaces") else { return Ok(()) };
+    let Some(ns) = call.info.namespace.as_deref() else {
+        return Ok(());
+    };
+    let Some(namespaces) = call.api.registry.resource("", "v1", "namespaces") else {
+        return Ok(());
+    };
     let stored = call.api.store.get(&namespaces.key(None, ns)).await?;
     let stored = stored.ok_or_else(|| ApiError::NotFound {
         group: String::new(),

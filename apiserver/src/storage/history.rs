@@ -34,8 +34,15 @@ impl History {
     /// A history that starts at `revision` (nothing earlier can be replayed).
     pub fn new(revision: u64, capacity: usize) -> Self {
         let (live, _) = broadcast::channel(capacity.max(16));
-        let inner = Inner { events: VecDeque::with_capacity(capacity), floor: revision };
-        History { inner: Mutex::new(inner), live, capacity }
+        let inner = Inner {
+            events: VecDeque::with_capacity(capacity),
+            floor: revision,
+        };
+        History {
+            inner: Mutex::new(inner),
+            live,
+            capacity,
+        }
     }
 
     /// Records and publishes one event. Callers publish in revision order.
@@ -55,7 +62,10 @@ impl History {
     pub fn watch(&self, prefix: &str, from: u64) -> Result<WatchStream> {
         let inner = self.lock();
         if from < inner.floor {
-            return Err(StorageError::Compacted { requested: from, oldest: inner.floor + 1 });
+            return Err(StorageError::Compacted {
+                requested: from,
+                oldest: inner.floor + 1,
+            });
         }
         let backlog = inner
             .events
@@ -65,7 +75,12 @@ impl History {
             .collect();
         // Subscribing while holding the lock means no event falls between backlog and live.
         let live = self.live.subscribe();
-        Ok(WatchStream { prefix: prefix.to_string(), backlog, live, last: from })
+        Ok(WatchStream {
+            prefix: prefix.to_string(),
+            backlog,
+            live,
+            last: from,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -109,7 +124,13 @@ mod tests {
     use bytes::Bytes;
 
     fn event(rev: u64, key: &str) -> Event {
-        Event { kind: EventKind::Added, key: key.into(), revision: rev, value: Bytes::new(), prev: None }
+        Event {
+            kind: EventKind::Added,
+            key: key.into(),
+            revision: rev,
+            value: Bytes::new(),
+            prev: None,
+        }
     }
 
     #[tokio::test]
@@ -129,7 +150,10 @@ mod tests {
         for r in 1..=4 {
             h.publish(event(r, "/a"));
         }
-        assert!(matches!(h.watch("/", 1), Err(StorageError::Compacted { .. })));
+        assert!(matches!(
+            h.watch("/", 1),
+            Err(StorageError::Compacted { .. })
+        ));
         assert!(h.watch("/", 2).is_ok());
     }
 }

@@ -4,7 +4,9 @@
 //! batch together with the global revision, and acknowledged only after sled has fsynced them,
 //! so an acknowledged write survives `kill -9`.
 
-use super::{Event, EventKind, History, Page, Result, Storage, StorageError, Versioned, WatchStream};
+use super::{
+    Event, EventKind, History, Page, Result, Storage, StorageError, Versioned, WatchStream,
+};
 use bytes::Bytes;
 use std::path::Path;
 use std::sync::Mutex;
@@ -30,7 +32,13 @@ impl SledStore {
             None => 1,
         };
         let history = History::new(revision, history);
-        Ok(SledStore { db, tree, revision: AtomicU64::new(revision), write_lock: Mutex::new(()), history })
+        Ok(SledStore {
+            db,
+            tree,
+            revision: AtomicU64::new(revision),
+            write_lock: Mutex::new(()),
+            history,
+        })
     }
 
     fn read(&self, key: &str) -> Result<Option<Versioned>> {
@@ -57,7 +65,13 @@ impl SledStore {
         self.revision.store(revision, Ordering::SeqCst);
         let prev = current.as_ref().map(|c| c.value.clone());
         let value = next.or_else(|| prev.clone()).unwrap_or_default();
-        self.history.publish(Event { kind, key: key.to_string(), revision, value, prev });
+        self.history.publish(Event {
+            kind,
+            key: key.to_string(),
+            revision,
+            value,
+            prev,
+        });
         Ok((revision, current))
     }
 
@@ -69,9 +83,11 @@ impl SledStore {
 
 fn check(key: &str, current: &Versioned, expected: Option<u64>) -> Result<()> {
     match expected {
-        Some(e) if e != current.revision => {
-            Err(StorageError::Conflict { key: key.into(), expected: e, actual: current.revision })
-        }
+        Some(e) if e != current.revision => Err(StorageError::Conflict {
+            key: key.into(),
+            expected: e,
+            actual: current.revision,
+        }),
         _ => Ok(()),
     }
 }
@@ -84,7 +100,9 @@ impl Storage for SledStore {
 
     async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<Page> {
         let revision = self.revision();
-        let start = start_after.map(|s| format!("{s}\0")).unwrap_or_else(|| prefix.to_string());
+        let start = start_after
+            .map(|s| format!("{s}\0"))
+            .unwrap_or_else(|| prefix.to_string());
         let mut items = Vec::new();
         let mut more_after = None;
         for kv in self.tree.range(start.as_bytes()..) {
@@ -100,7 +118,11 @@ impl Storage for SledStore {
             let v = decode(&key, &raw)?;
             items.push((key, v));
         }
-        Ok(Page { items, revision, more_after })
+        Ok(Page {
+            items,
+            revision,
+            more_after,
+        })
     }
 
     async fn create(&self, key: &str, value: Bytes) -> Result<u64> {
@@ -130,7 +152,10 @@ impl Storage for SledStore {
         })?;
         self.durable().await?;
         let value = prev.map(|p| p.value).unwrap_or_default();
-        Ok(Versioned { value, revision: rev })
+        Ok(Versioned {
+            value,
+            revision: rev,
+        })
     }
 
     fn watch(&self, prefix: &str, from: u64) -> Result<WatchStream> {
@@ -151,7 +176,10 @@ fn encode(revision: u64, value: &[u8]) -> Vec<u8> {
 
 fn decode(key: &str, raw: &[u8]) -> Result<Versioned> {
     let revision = decode_u64(raw).ok_or_else(|| StorageError::Corrupt(key.into()))?;
-    Ok(Versioned { value: Bytes::copy_from_slice(&raw[8..]), revision })
+    Ok(Versioned {
+        value: Bytes::copy_from_slice(&raw[8..]),
+        revision,
+    })
 }
 
 fn decode_u64(raw: &[u8]) -> Option<u64> {
@@ -171,17 +199,34 @@ mod tests {
     #[tokio::test]
     async fn every_write_bumps_the_one_global_revision() {
         let (_d, s) = store();
-        let a = s.create("/registry/a/x", Bytes::from_static(b"1")).await.expect("create");
-        let b = s.create("/registry/b/y", Bytes::from_static(b"2")).await.expect("create");
+        let a = s
+            .create("/registry/a/x", Bytes::from_static(b"1"))
+            .await
+            .expect("create");
+        let b = s
+            .create("/registry/b/y", Bytes::from_static(b"2"))
+            .await
+            .expect("create");
         assert_eq!(b, a + 1);
-        assert_eq!(s.get("/registry/a/x").await.expect("get").map(|v| v.revision), Some(a));
+        assert_eq!(
+            s.get("/registry/a/x")
+                .await
+                .expect("get")
+                .map(|v| v.revision),
+            Some(a)
+        );
     }
 
     #[tokio::test]
     async fn an_update_at_a_stale_revision_conflicts() {
         let (_d, s) = store();
-        let r = s.create("/k", Bytes::from_static(b"1")).await.expect("create");
-        s.update("/k", Some(r), Bytes::from_static(b"2")).await.expect("update");
+        let r = s
+            .create("/k", Bytes::from_static(b"1"))
+            .await
+            .expect("create");
+        s.update("/k", Some(r), Bytes::from_static(b"2"))
+            .await
+            .expect("update");
         let stale = s.update("/k", Some(r), Bytes::from_static(b"3")).await;
         assert!(matches!(stale, Err(StorageError::Conflict { .. })));
     }
@@ -190,13 +235,20 @@ mod tests {
     async fn a_listing_pages_in_key_order() {
         let (_d, s) = store();
         for n in ["c", "a", "b"] {
-            s.create(&format!("/p/{n}"), Bytes::from_static(b"v")).await.expect("create");
+            s.create(&format!("/p/{n}"), Bytes::from_static(b"v"))
+                .await
+                .expect("create");
         }
-        s.create("/q/z", Bytes::from_static(b"v")).await.expect("create");
+        s.create("/q/z", Bytes::from_static(b"v"))
+            .await
+            .expect("create");
         let first = s.list("/p/", None, 2).await.expect("list");
         let keys: Vec<_> = first.items.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["/p/a", "/p/b"]);
-        let rest = s.list("/p/", first.more_after.as_deref(), 2).await.expect("list");
+        let rest = s
+            .list("/p/", first.more_after.as_deref(), 2)
+            .await
+            .expect("list");
         assert_eq!(rest.items.len(), 1);
         assert!(rest.more_after.is_none());
     }
@@ -206,7 +258,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let rev = {
             let s = SledStore::open(dir.path(), 10).expect("open");
-            s.create("/k", Bytes::from_static(b"v")).await.expect("create")
+            s.create("/k", Bytes::from_static(b"v"))
+                .await
+                .expect("create")
         };
         let s = SledStore::open(dir.path(), 10).expect("reopen");
         assert_eq!(s.revision(), rev);
@@ -216,7 +270,9 @@ mod tests {
     #[tokio::test]
     async fn a_delete_is_watched_with_the_last_value() {
         let (_d, s) = store();
-        s.create("/k", Bytes::from_static(b"v")).await.expect("create");
+        s.create("/k", Bytes::from_static(b"v"))
+            .await
+            .expect("create");
         let mut w = s.watch("/", s.revision()).expect("watch");
         s.delete("/k", None).await.expect("delete");
         let e = w.next().await.expect("event");

@@ -526,3 +526,61 @@ fn field_order_of_the_live_object_is_kept() {
     let keys: Vec<&String> = result.as_object().unwrap().keys().collect();
     assert_eq!(keys, vec!["a", "c", "d"]);
 }
+
+#[test]
+fn kubectl_apply_adding_an_env_var_keeps_the_applied_order() {
+    let doc = json!({"spec": {"containers": [web_container()]}});
+    let patch = json!({"spec": {
+        "$setElementOrder/containers": [{"name": "web"}],
+        "containers": [{
+            "$setElementOrder/env": [{"name": "A"}, {"name": "B"}, {"name": "C"}],
+            "env": [{"name": "C", "value": "3"}],
+            "name": "web"
+        }]
+    }});
+    let result = smp("Pod", doc, patch);
+    assert_eq!(
+        result["spec"]["containers"][0]["env"],
+        json!([
+            {"name": "A", "value": "1"},
+            {"name": "B", "value": "2"},
+            {"name": "C", "value": "3"}
+        ])
+    );
+}
+
+#[test]
+fn a_new_finalizer_goes_first_unless_an_order_is_given() {
+    let doc = json!({"metadata": {"finalizers": ["a", "b"]}});
+    let unordered = smp(
+        "Pod",
+        doc.clone(),
+        json!({"metadata": {"finalizers": ["c"]}}),
+    );
+    assert_eq!(unordered["metadata"]["finalizers"], json!(["c", "a", "b"]));
+    let ordered = smp(
+        "Pod",
+        doc,
+        json!({"metadata": {
+            "$setElementOrder/finalizers": ["a", "b", "c"],
+            "finalizers": ["c"]
+        }}),
+    );
+    assert_eq!(ordered["metadata"]["finalizers"], json!(["a", "b", "c"]));
+}
+
+#[test]
+fn service_account_secrets_merge_by_name_at_the_top_level() {
+    let doc = json!({"secrets": [{"name": "a"}]});
+    let result = smp("ServiceAccount", doc, json!({"secrets": [{"name": "b"}]}));
+    assert_eq!(result["secrets"], json!([{"name": "b"}, {"name": "a"}]));
+}
+
+#[test]
+fn merge_keys_compare_numbers_by_value() {
+    let doc = json!({"spec": {"ports": [{"port": 80, "name": "http"}]}});
+    let patch = json!({"spec": {"ports": [{"port": 80.0, "targetPort": 8080}]}});
+    let result = smp("Service", doc, patch);
+    assert_eq!(result["spec"]["ports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(result["spec"]["ports"][0]["name"], "http");
+}
