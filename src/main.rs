@@ -58,12 +58,27 @@ struct ServerFlags {
     /// Port range for NodePort Services.
     #[arg(long, default_value = "30000-32767", value_parser = parse_range)]
     service_node_port_range: (u16, u16),
-    /// Do not run a node on this machine (the kubelet is not built yet, so no node runs today).
+    /// Do not run a node (kubelet) on this machine.
     #[arg(long)]
     disable_agent: bool,
+    /// Do not run the scheduler.
+    #[arg(long)]
+    disable_scheduler: bool,
+    /// Do not run the controller manager.
+    #[arg(long)]
+    disable_controller_manager: bool,
     /// Name of this machine's node [default: the hostname].
     #[arg(long)]
     node_name: Option<String>,
+    /// Label for this node, KEY=VALUE (repeatable).
+    #[arg(long)]
+    node_label: Vec<String>,
+    /// Taint for this node, KEY=VALUE:EFFECT (repeatable).
+    #[arg(long)]
+    node_taint: Vec<String>,
+    /// Use this running containerd's socket instead of starting one.
+    #[arg(long)]
+    container_runtime_endpoint: Option<PathBuf>,
     /// Watch events kept for replay; older resourceVersions get 410 Gone.
     #[arg(long, default_value_t = 10_000, hide = true)]
     watch_history: usize,

@@ -3,10 +3,12 @@
 //! | module         | Kubernetes counterpart                              |
 //! |----------------|-----------------------------------------------------|
 //! | [`labels`]     | k8s.io/apimachinery/pkg/labels (+ metav1 LabelSelector) |
+//! | [`field`]      | k8s.io/apimachinery/pkg/util/validation/field       |
 //! | [`fields`]     | k8s.io/apimachinery/pkg/fields                      |
 //! | [`validation`] | k8s.io/apimachinery/pkg/util/validation             |
 //! | [`patch`]      | JSON patch, merge patch, strategicpatch             |
 
+pub mod field;
 pub mod fields;
 pub mod labels;
 pub mod patch;

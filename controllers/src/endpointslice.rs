@@ -1,0 +1,4 @@
+//! The endpointslice controller (not built yet).
+
+/// Runs the controller until the client's watches end.
+pub async fn run(_client: kube::Client) {}

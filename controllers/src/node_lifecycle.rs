@@ -1,0 +1,4 @@
+//! The node lifecycle controller (not built yet).
+
+/// Runs the controller until the client's watches end.
+pub async fn run(_client: kube::Client, _config: crate::Config) {}
