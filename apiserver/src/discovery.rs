@@ -36,7 +36,27 @@ pub const VERBS: &[&str] = &[
     "update",
     "watch",
 ];
-const SUB_VERBS: &[&str] = &["get", "patch", "update"];
+/// The verbs a subresource supports, as Kubernetes lists them in discovery.
+pub fn subresource_verbs(sub: &str) -> &'static [&'static str] {
+    match sub {
+        "binding" | "eviction" => &["create"],
+        "log" => &["get"],
+        "exec" | "attach" | "portforward" => &["create", "get"],
+        "finalize" => &["update"],
+        _ => &["get", "patch", "update"],
+    }
+}
+
+/// The kind a subresource answers with (Scale, Binding, Eviction), else the parent's.
+fn subresource_kind(sub: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    match sub {
+        "scale" => Some(("autoscaling", "v1", "Scale")),
+        "binding" => Some(("", "v1", "Binding")),
+        "eviction" => Some(("policy", "v1", "Eviction")),
+        "exec" | "attach" | "portforward" => Some(("", "v1", "Status")),
+        _ => None,
+    }
+}
 
 /// GET /api (legacy).
 pub fn api_versions(address: &str) -> Value {
@@ -83,7 +103,8 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
         for sub in k.subresources {
             resources.push(
                 json!({"name": format!("{}/{sub}", k.plural), "singularName": "",
-                "namespaced": k.namespaced, "kind": k.kind, "verbs": SUB_VERBS}),
+                "namespaced": k.namespaced, "kind": subresource_kind(sub).map_or(k.kind, |s| s.2),
+                "verbs": subresource_verbs(sub)}),
             );
         }
     }
@@ -177,7 +198,10 @@ fn aggregated_resource(k: &Kind) -> Value {
     let subs: Vec<Value> = k
         .subresources
         .iter()
-        .map(|s| json!({"subresource": s, "responseKind": gvk, "verbs": SUB_VERBS}))
+        .map(|s| {
+            let kind = subresource_kind(s).map_or(gvk.clone(), |(g, v, k)| json!({"group": g, "version": v, "kind": k}));
+            json!({"subresource": s, "responseKind": kind, "verbs": subresource_verbs(s)})
+        })
         .collect();
     let mut r = json!({"resource": k.plural, "responseKind": gvk,
         "scope": if k.namespaced { "Namespaced" } else { "Cluster" },

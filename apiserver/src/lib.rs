@@ -3,6 +3,7 @@
 //!
 //! Entry point: [`run`]. Tests drive [`routes::router`] as a service, without a port.
 
+pub mod allocator;
 pub mod authn;
 pub mod bootstrap;
 pub mod config;
@@ -38,6 +39,8 @@ pub enum Error {
     Bootstrap(#[from] status::ApiError),
     #[error("TLS: {0}")]
     Tls(#[from] server::TlsError),
+    #[error("--service-cidr {0} is not an IPv4 CIDR between /8 and /30")]
+    ServiceCidr(String),
     #[error("listening on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
 }
@@ -78,10 +81,12 @@ pub async fn start(config: &Config) -> Result<Started, Error> {
         &server_url,
         config.write_kubeconfig_mode,
     )?;
-    let app = Arc::new(routes::App::new(
-        rest::Api { store, registry },
-        config.advertise_address(),
-    ));
+    let ranges = allocator::ServiceRanges::new(&config.service_cidr, config.service_node_port_range)
+        .ok_or_else(|| Error::ServiceCidr(config.service_cidr.clone()))?;
+    let endpoint = (bootstrap::host_ip(), address.port());
+    bootstrap::kubernetes_service(store.as_ref(), &registry, ranges.nth(1), endpoint).await?;
+    let api = rest::Api::new(store, registry, ranges);
+    let app = Arc::new(routes::App::new(api, config.advertise_address()));
     let auth = Arc::new(authn::Authenticator::new(pki.token.clone()));
     let serve = tokio::spawn(server::serve(listener, tls, routes::router(app, auth)));
     tracing::info!(%address, elapsed_ms = t0.elapsed().as_millis() as u64, "API server listening");

@@ -83,6 +83,9 @@ impl Kind {
 
 const ALL: &[&str] = &["all"];
 const STATUS: &[&str] = &["status"];
+const SCALABLE: &[&str] = &["status", "scale"];
+/// Pod subresources: log, exec, attach and portforward are proxied to the node's kubelet.
+const POD_SUBRESOURCES: &[&str] = &["status", "binding", "eviction", "log", "exec", "attach", "portforward"];
 const POD_FIELDS: &[&str] = &[
     "spec.nodeName",
     "spec.restartPolicy",
@@ -135,7 +138,7 @@ macro_rules! kind {
 pub fn builtin() -> Vec<Kind> {
     vec![
         kind!("", "v1", core::Namespace, "Namespace", "namespaces", "namespace", short: &["ns"], cat: &[], ns: false, sub: &["status", "finalize"], names: Dns1123Label, gen: false, fields: &["status.phase"]),
-        kind!("", "v1", core::Pod, "Pod", "pods", "pod", short: &["po"], cat: ALL, ns: true, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: POD_FIELDS),
+        kind!("", "v1", core::Pod, "Pod", "pods", "pod", short: &["po"], cat: ALL, ns: true, sub: POD_SUBRESOURCES, names: Dns1123Subdomain, gen: true, fields: POD_FIELDS),
         kind!("", "v1", core::Service, "Service", "services", "service", short: &["svc"], cat: ALL, ns: true, sub: STATUS, names: Dns1035Label, gen: false, fields: &[]),
         kind!("", "v1", core::Endpoints, "Endpoints", "endpoints", "endpoints", short: &["ep"], cat: &[], ns: true, sub: &[], names: Dns1123Subdomain, gen: false, fields: &[]),
         kind!("", "v1", core::ConfigMap, "ConfigMap", "configmaps", "configmap", short: &["cm"], cat: &[], ns: true, sub: &[], names: Dns1123Subdomain, gen: false, fields: &[]),
@@ -147,12 +150,12 @@ pub fn builtin() -> Vec<Kind> {
         kind!("", "v1", core::PersistentVolumeClaim, "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", short: &["pvc"], cat: &[], ns: true, sub: STATUS, names: Dns1123Subdomain, gen: false, fields: &[]),
         kind!("", "v1", core::ResourceQuota, "ResourceQuota", "resourcequotas", "resourcequota", short: &["quota"], cat: &[], ns: true, sub: STATUS, names: Dns1123Subdomain, gen: false, fields: &[]),
         kind!("", "v1", core::LimitRange, "LimitRange", "limitranges", "limitrange", short: &["limits"], cat: &[], ns: true, sub: &[], names: Dns1123Subdomain, gen: false, fields: &[]),
-        kind!("", "v1", core::ReplicationController, "ReplicationController", "replicationcontrollers", "replicationcontroller", short: &["rc"], cat: ALL, ns: true, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: &["status.replicas"]),
+        kind!("", "v1", core::ReplicationController, "ReplicationController", "replicationcontrollers", "replicationcontroller", short: &["rc"], cat: ALL, ns: true, sub: SCALABLE, names: Dns1123Subdomain, gen: true, fields: &["status.replicas"]),
         kind!("", "v1", core::PodTemplate, "PodTemplate", "podtemplates", "podtemplate", short: &[], cat: &[], ns: true, sub: &[], names: Dns1123Subdomain, gen: false, fields: &[]),
-        kind!("apps", "v1", apps::Deployment, "Deployment", "deployments", "deployment", short: &["deploy"], cat: ALL, ns: true, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: &[]),
-        kind!("apps", "v1", apps::ReplicaSet, "ReplicaSet", "replicasets", "replicaset", short: &["rs"], cat: ALL, ns: true, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: &["status.replicas"]),
+        kind!("apps", "v1", apps::Deployment, "Deployment", "deployments", "deployment", short: &["deploy"], cat: ALL, ns: true, sub: SCALABLE, names: Dns1123Subdomain, gen: true, fields: &[]),
+        kind!("apps", "v1", apps::ReplicaSet, "ReplicaSet", "replicasets", "replicaset", short: &["rs"], cat: ALL, ns: true, sub: SCALABLE, names: Dns1123Subdomain, gen: true, fields: &["status.replicas"]),
         kind!("apps", "v1", apps::DaemonSet, "DaemonSet", "daemonsets", "daemonset", short: &["ds"], cat: ALL, ns: true, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: &[]),
-        kind!("apps", "v1", apps::StatefulSet, "StatefulSet", "statefulsets", "statefulset", short: &["sts"], cat: ALL, ns: true, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: &[]),
+        kind!("apps", "v1", apps::StatefulSet, "StatefulSet", "statefulsets", "statefulset", short: &["sts"], cat: ALL, ns: true, sub: SCALABLE, names: Dns1123Subdomain, gen: true, fields: &[]),
         kind!("apps", "v1", apps::ControllerRevision, "ControllerRevision", "controllerrevisions", "controllerrevision", short: &[], cat: &[], ns: true, sub: &[], names: Dns1123Subdomain, gen: false, fields: &[]),
         kind!("batch", "v1", batch::Job, "Job", "jobs", "job", short: &[], cat: ALL, ns: true, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: &["status.successful"]),
         kind!("batch", "v1", batch::CronJob, "CronJob", "cronjobs", "cronjob", short: &["cj"], cat: ALL, ns: true, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: &[]),

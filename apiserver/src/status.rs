@@ -55,6 +55,8 @@ pub enum ApiError {
     Gone(String),
     #[error("Internal error occurred: {0}")]
     Internal(String),
+    #[error("{0}")]
+    ServiceUnavailable(String),
 }
 
 fn invalid_message(group: &str, kind: &str, name: &str, causes: &[FieldError]) -> String {
@@ -85,6 +87,7 @@ impl ApiError {
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::TooLarge => "RequestEntityTooLarge",
             ApiError::Gone(_) => "Expired",
             ApiError::Internal(_) => "InternalError",
+            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
         }
     }
 

@@ -27,7 +27,8 @@ async fn server() -> Server {
     apiserver::bootstrap::namespaces(store.as_ref(), &registry)
         .await
         .expect("bootstrap");
-    let app = Arc::new(App::new(Api { store, registry }, "127.0.0.1:6443".into()));
+    let ranges = apiserver::allocator::ServiceRanges::new("10.233.0.0/18", (30000, 32767)).expect("ranges");
+    let app = Arc::new(App::new(Api::new(store, registry, ranges), "127.0.0.1:6443".into()));
     Server {
         _dir: dir,
         router: router(app, Arc::new(Authenticator::new(TOKEN.into()))),

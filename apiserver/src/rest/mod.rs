@@ -5,12 +5,15 @@ mod filter;
 mod negotiate;
 mod params;
 mod read;
+mod services;
+mod subresource;
 mod watch;
 mod write;
 
 pub use negotiate::Output;
 pub use params::{FieldValidation, Params};
 
+use crate::allocator::ServiceRanges;
 use crate::meta;
 use crate::registry::{Kind, Registry};
 use crate::request::{RequestInfo, Verb};
@@ -26,10 +29,19 @@ use std::sync::Arc;
 /// Request bodies over this size are refused with 413, as kube-apiserver does (3 MiB).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
-/// What every handler shares: the store and the kinds.
+/// What every handler shares: the store, the kinds and the Service ranges.
 pub struct Api {
     pub store: Arc<dyn Storage>,
     pub registry: Registry,
+    pub services: ServiceRanges,
+    /// Held from reading allocations until the Service write is stored.
+    pub service_lock: tokio::sync::Mutex<()>,
+}
+
+impl Api {
+    pub fn new(store: Arc<dyn Storage>, registry: Registry, services: ServiceRanges) -> Api {
+        Api { store, registry, services, service_lock: tokio::sync::Mutex::new(()) }
+    }
 }
 
 /// One resource request, resolved against the registry.
@@ -136,6 +148,11 @@ async fn dispatch(
         headers: headers.clone(),
         output,
     };
+    if let Some(sub) = call.info.subresource.as_deref() {
+        if let Some(resp) = special_subresource(&call, sub, &body).await {
+            return resp;
+        }
+    }
     match call.info.verb {
         Verb::Get => read::get(&call).await,
         Verb::List => read::list(&call).await,
@@ -148,13 +165,30 @@ async fn dispatch(
     }
 }
 
+/// Subresources with shapes of their own; None for status/finalize (the generic path).
+async fn special_subresource(call: &Call<'_>, sub: &str, body: &[u8]) -> Option<Result<Response, ApiError>> {
+    Some(match (sub, call.info.verb) {
+        ("binding", Verb::Create) => subresource::bind(call, body).await,
+        ("eviction", Verb::Create) => subresource::evict(call, body).await,
+        ("scale", Verb::Get) => subresource::get_scale(call).await,
+        ("scale", Verb::Update) => subresource::write_scale(call, body, false).await,
+        ("scale", Verb::Patch) => subresource::write_scale(call, body, true).await,
+        ("log" | "exec" | "attach" | "portforward", _) => {
+            Err(ApiError::ServiceUnavailable("no kubelet serves this pod yet".into()))
+        }
+        ("binding" | "eviction" | "scale", _) => Err(ApiError::MethodNotAllowed),
+        _ => return None,
+    })
+}
+
 /// Refuses subresources the kind lacks and namespaces on cluster-scoped kinds.
 fn check_scope(kind: &Kind, info: &RequestInfo) -> Result<(), ApiError> {
     if let Some(sub) = &info.subresource {
         if !kind.has_subresource(sub) {
             return Err(ApiError::UnknownPath);
         }
-        if info.verb == Verb::Create || info.verb == Verb::Delete {
+        let creates = matches!(sub.as_str(), "binding" | "eviction" | "exec" | "attach" | "portforward");
+        if (info.verb == Verb::Create && !creates) || info.verb == Verb::Delete {
             return Err(ApiError::MethodNotAllowed);
         }
     }

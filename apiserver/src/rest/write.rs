@@ -28,6 +28,7 @@ pub async fn create(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
     meta::fill_for_create(&mut obj, call.kind.generation);
     invalid_unless_empty(call, &obj, strategy::validate_meta(call.kind, &obj))?;
     ensure_namespace_accepts(call).await?;
+    let _allocation = super::services::allocate(call, &mut obj, None).await?;
     if call.params.dry_run()? {
         return Ok(respond(StatusCode::CREATED, &obj, &warnings));
     }
@@ -101,7 +102,7 @@ pub async fn patch(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
     Err(call.conflict(call.name(), STALE))
 }
 
-const STALE: &str =
+pub(super) const STALE: &str =
     "the object has been modified; please apply your changes to the latest version and try again";
 
 fn unsupported_patch(ct: &str) -> ApiError {
@@ -132,7 +133,7 @@ fn apply_patch(
 
 /// The shared tail of update and patch: merge with what the request may not change,
 /// validate, and write at the revision that was read.
-async fn replace(
+pub(super) async fn replace(
     call: &Call<'_>,
     new: Value,
     old: &Value,
@@ -146,6 +147,7 @@ async fn replace(
         meta::bump_generation(&mut obj);
     }
     invalid_unless_empty(call, &obj, strategy::validate_meta(call.kind, &obj))?;
+    let _allocation = super::services::allocate(call, &mut obj, Some(old)).await?;
     meta::set_resource_version(&mut obj, stored.revision);
     if obj == *old || call.params.dry_run()? {
         return Ok((obj, warnings));

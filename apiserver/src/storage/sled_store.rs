@@ -2,19 +2,26 @@
 //!
 //! Writes are serialised by one lock (revision order = publish order), applied as one atomic
 //! batch together with the global revision, and acknowledged only after sled has fsynced them,
-//! so an acknowledged write survives `kill -9`.
+//! so an acknowledged write survives `kill -9`. sled blocks (on its IO buffers and on fsync),
+//! so every write runs on tokio's blocking pool, never on a runtime worker.
 
 use super::{
     Event, EventKind, History, Page, Result, Storage, StorageError, Versioned, WatchStream,
 };
 use bytes::Bytes;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const REVISION_KEY: &[u8] = b"\x00meta/revision";
 
+/// The store; cheap to clone (one shared state).
+#[derive(Clone)]
 pub struct SledStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     db: sled::Db,
     tree: sled::Tree,
     revision: AtomicU64,
@@ -25,22 +32,35 @@ pub struct SledStore {
 impl SledStore {
     /// Opens (or creates) the store under `dir`, keeping `history` events for watch replay.
     pub fn open(dir: &Path, history: usize) -> Result<Self> {
-        let db = sled::Config::new().path(dir).flush_every_ms(None).open()?;
+        let db = sled::Config::new().path(dir).open()?;
         let tree = db.open_tree("registry")?;
         let revision = match tree.get(REVISION_KEY)? {
             Some(v) => decode_u64(&v).ok_or_else(|| StorageError::Corrupt("revision".into()))?,
             None => 1,
         };
         let history = History::new(revision, history);
-        Ok(SledStore {
-            db,
-            tree,
-            revision: AtomicU64::new(revision),
-            write_lock: Mutex::new(()),
-            history,
-        })
+        let inner = Inner { db, tree, revision: AtomicU64::new(revision), write_lock: Mutex::new(()), history };
+        Ok(SledStore { inner: Arc::new(inner) })
     }
 
+    /// Runs a blocking write (apply + fsync) off the async runtime.
+    async fn blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = f(&inner)?;
+            inner.db.flush()?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StorageError::Corrupt(format!("write task failed: {e}")))?
+    }
+}
+
+impl Inner {
     fn read(&self, key: &str) -> Result<Option<Versioned>> {
         self.tree.get(key)?.map(|raw| decode(key, &raw)).transpose()
     }
@@ -75,10 +95,6 @@ impl SledStore {
         Ok((revision, current))
     }
 
-    async fn durable(&self) -> Result<()> {
-        self.db.flush_async().await?;
-        Ok(())
-    }
 }
 
 fn check(key: &str, current: &Versioned, expected: Option<u64>) -> Result<()> {
@@ -95,17 +111,15 @@ fn check(key: &str, current: &Versioned, expected: Option<u64>) -> Result<()> {
 #[async_trait::async_trait]
 impl Storage for SledStore {
     async fn get(&self, key: &str) -> Result<Option<Versioned>> {
-        self.read(key)
+        self.inner.read(key)
     }
 
     async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<Page> {
         let revision = self.revision();
-        let start = start_after
-            .map(|s| format!("{s}\0"))
-            .unwrap_or_else(|| prefix.to_string());
+        let start = start_after.map(|s| format!("{s}\0")).unwrap_or_else(|| prefix.to_string());
         let mut items = Vec::new();
         let mut more_after = None;
-        for kv in self.tree.range(start.as_bytes()..) {
+        for kv in self.inner.tree.range(start.as_bytes()..) {
             let (k, raw) = kv?;
             let key = String::from_utf8_lossy(&k).into_owned();
             if !key.starts_with(prefix) {
@@ -118,52 +132,53 @@ impl Storage for SledStore {
             let v = decode(&key, &raw)?;
             items.push((key, v));
         }
-        Ok(Page {
-            items,
-            revision,
-            more_after,
-        })
+        Ok(Page { items, revision, more_after })
     }
 
     async fn create(&self, key: &str, value: Bytes) -> Result<u64> {
-        let (rev, _) = self.write(key, |cur| match cur {
-            Some(_) => Err(StorageError::AlreadyExists(key.into())),
-            None => Ok((Some(value), EventKind::Added)),
-        })?;
-        self.durable().await?;
-        Ok(rev)
+        let key = key.to_string();
+        self.blocking(move |s| {
+            let (rev, _) = s.write(&key, |cur| match cur {
+                Some(_) => Err(StorageError::AlreadyExists(key.clone())),
+                None => Ok((Some(value), EventKind::Added)),
+            })?;
+            Ok(rev)
+        })
+        .await
     }
 
     async fn update(&self, key: &str, expected: Option<u64>, value: Bytes) -> Result<u64> {
-        let (rev, _) = self.write(key, |cur| {
-            let cur = cur.ok_or_else(|| StorageError::NotFound(key.into()))?;
-            check(key, cur, expected)?;
-            Ok((Some(value), EventKind::Modified))
-        })?;
-        self.durable().await?;
-        Ok(rev)
+        let key = key.to_string();
+        self.blocking(move |s| {
+            let (rev, _) = s.write(&key, |cur| {
+                let cur = cur.ok_or_else(|| StorageError::NotFound(key.clone()))?;
+                check(&key, cur, expected)?;
+                Ok((Some(value), EventKind::Modified))
+            })?;
+            Ok(rev)
+        })
+        .await
     }
 
     async fn delete(&self, key: &str, expected: Option<u64>) -> Result<Versioned> {
-        let (rev, prev) = self.write(key, |cur| {
-            let cur = cur.ok_or_else(|| StorageError::NotFound(key.into()))?;
-            check(key, cur, expected)?;
-            Ok((None, EventKind::Deleted))
-        })?;
-        self.durable().await?;
-        let value = prev.map(|p| p.value).unwrap_or_default();
-        Ok(Versioned {
-            value,
-            revision: rev,
+        let key = key.to_string();
+        self.blocking(move |s| {
+            let (rev, prev) = s.write(&key, |cur| {
+                let cur = cur.ok_or_else(|| StorageError::NotFound(key.clone()))?;
+                check(&key, cur, expected)?;
+                Ok((None, EventKind::Deleted))
+            })?;
+            Ok(Versioned { value: prev.map(|p| p.value).unwrap_or_default(), revision: rev })
         })
+        .await
     }
 
     fn watch(&self, prefix: &str, from: u64) -> Result<WatchStream> {
-        self.history.watch(prefix, from)
+        self.inner.history.watch(prefix, from)
     }
 
     fn revision(&self) -> u64 {
-        self.revision.load(Ordering::SeqCst)
+        self.inner.revision.load(Ordering::SeqCst)
     }
 }
 
