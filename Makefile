@@ -27,7 +27,7 @@ lint:
 
 ## Benchmarks: store alone vs through the API, printed as ratios.
 bench:
-	$(CARGO) run --release --example bench -p minik8s
+	$(CARGO) bench --bench api -p minik8s
 
 clean:
 	$(CARGO) clean

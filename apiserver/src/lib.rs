@@ -10,6 +10,7 @@ pub mod config;
 pub mod decode;
 pub mod discovery;
 pub mod kubeconfig;
+pub mod kubelet_client;
 pub mod meta;
 pub mod pki;
 pub mod registry;
@@ -37,6 +38,8 @@ pub enum Error {
     Storage(#[from] storage::StorageError),
     #[error("bootstrapping: {0}")]
     Bootstrap(#[from] status::ApiError),
+    #[error("kubelet client: {0}")]
+    Kubelet(#[from] kubelet_client::KubeletError),
     #[error("TLS: {0}")]
     Tls(#[from] server::TlsError),
     #[error("--service-cidr {0} is not an IPv4 CIDR between /8 and /30")]
@@ -85,7 +88,8 @@ pub async fn start(config: &Config) -> Result<Started, Error> {
         .ok_or_else(|| Error::ServiceCidr(config.service_cidr.clone()))?;
     let endpoint = (bootstrap::host_ip(), address.port());
     bootstrap::kubernetes_service(store.as_ref(), &registry, ranges.nth(1), endpoint).await?;
-    let api = rest::Api::new(store, registry, ranges);
+    let mut api = rest::Api::new(store, registry, ranges);
+    api.kubelet = Some(kubelet_client::KubeletClient::new(pki.token.clone())?);
     let app = Arc::new(routes::App::new(api, config.advertise_address()));
     let auth = Arc::new(authn::Authenticator::new(pki.token.clone()));
     let serve = tokio::spawn(server::serve(listener, tls, routes::router(app, auth)));

@@ -121,11 +121,21 @@ async fn resource(State(app): State<Arc<App>>, req: Request) -> Response {
     let Some(info) = request::parse(&parts.method, &path, params.is_watch()) else {
         return ApiError::UnknownPath.into_response();
     };
+    if is_streaming(&info) {
+        return rest::proxy::serve(&app.api, info, Request::from_parts(parts, body)).await;
+    }
     let body = match axum::body::to_bytes(body, MAX_BODY + 1).await {
         Ok(b) if b.len() <= MAX_BODY => b,
         _ => return ApiError::TooLarge.into_response(),
     };
     rest::serve(&app.api, info, params, parts.headers, body).await
+}
+
+/// Pod subresources served by the node's kubelet through a proxy.
+fn is_streaming(info: &request::RequestInfo) -> bool {
+    info.group.is_empty()
+        && info.resource == "pods"
+        && matches!(info.subresource.as_deref(), Some("log" | "exec" | "attach" | "portforward"))
 }
 
 fn discovery_document(app: &App, path: &str) -> Option<Value> {

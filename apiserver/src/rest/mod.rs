@@ -4,6 +4,7 @@ mod delete;
 mod filter;
 mod negotiate;
 mod params;
+pub mod proxy;
 mod read;
 mod services;
 mod subresource;
@@ -36,11 +37,13 @@ pub struct Api {
     pub services: ServiceRanges,
     /// Held from reading allocations until the Service write is stored.
     pub service_lock: tokio::sync::Mutex<()>,
+    /// How pod logs, exec, attach and port-forward reach kubelets.
+    pub kubelet: Option<crate::kubelet_client::KubeletClient>,
 }
 
 impl Api {
     pub fn new(store: Arc<dyn Storage>, registry: Registry, services: ServiceRanges) -> Api {
-        Api { store, registry, services, service_lock: tokio::sync::Mutex::new(()) }
+        Api { store, registry, services, service_lock: tokio::sync::Mutex::new(()), kubelet: None }
     }
 }
 
@@ -173,9 +176,6 @@ async fn special_subresource(call: &Call<'_>, sub: &str, body: &[u8]) -> Option<
         ("scale", Verb::Get) => subresource::get_scale(call).await,
         ("scale", Verb::Update) => subresource::write_scale(call, body, false).await,
         ("scale", Verb::Patch) => subresource::write_scale(call, body, true).await,
-        ("log" | "exec" | "attach" | "portforward", _) => {
-            Err(ApiError::ServiceUnavailable("no kubelet serves this pod yet".into()))
-        }
         ("binding" | "eviction" | "scale", _) => Err(ApiError::MethodNotAllowed),
         _ => return None,
     })
