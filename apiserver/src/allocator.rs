@@ -93,7 +93,8 @@ impl ServiceRanges {
             spec["clusterIPs"] = json!(["None"]);
             return Vec::new();
         }
-        let unchanged = old.and_then(|o| o.pointer("/spec/clusterIP")).and_then(Value::as_str) == Some(requested.as_str());
+        let unchanged =
+            old.and_then(|o| o.pointer("/spec/clusterIP")).and_then(Value::as_str) == Some(requested.as_str());
         if !requested.is_empty() && unchanged {
             spec["clusterIPs"] = json!([requested]);
             return Vec::new();
@@ -105,7 +106,11 @@ impl ServiceRanges {
                 Vec::new()
             }
             Err(detail) => {
-                vec![FieldError::invalid("spec.clusterIPs", json!([requested]), format!("failed to allocate IP {requested}: {detail}"))]
+                vec![FieldError::invalid(
+                    "spec.clusterIPs",
+                    json!([requested]),
+                    format!("failed to allocate IP {requested}: {detail}"),
+                )]
             }
         }
     }
@@ -139,7 +144,8 @@ impl ServiceRanges {
 
     fn allocate_node_ports(&self, svc: &mut Value, old: Option<&Value>, taken: &Taken) -> Vec<FieldError> {
         let kind = svc["spec"]["type"].as_str().unwrap_or("ClusterIP").to_string();
-        let wants = kind == "NodePort" || (kind == "LoadBalancer" && svc["spec"]["allocateLoadBalancerNodePorts"] != false);
+        let wants =
+            kind == "NodePort" || (kind == "LoadBalancer" && svc["spec"]["allocateLoadBalancerNodePorts"] != false);
         let own: HashSet<u16> = old.map(node_ports).unwrap_or_default().into_iter().collect();
         let mut used: HashSet<u16> = taken.node_ports.difference(&own).copied().collect();
         let mut errs = Vec::new();
@@ -235,7 +241,10 @@ mod tests {
         taken.add_service(&svc);
         let mut again = json!({"spec": {"clusterIP": "10.233.10.10", "ports": [{"port": 80}]}});
         let errs = r.allocate(&mut again, None, &taken);
-        assert_eq!(errs[0].message(), r#"spec.clusterIPs: Invalid value: ["10.233.10.10"]: failed to allocate IP 10.233.10.10: provided IP is already allocated"#);
+        assert_eq!(
+            errs[0].message(),
+            r#"spec.clusterIPs: Invalid value: ["10.233.10.10"]: failed to allocate IP 10.233.10.10: provided IP is already allocated"#
+        );
     }
 
     #[test]
@@ -263,7 +272,10 @@ mod tests {
         taken.add_service(&a);
         let mut b = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}]}});
         let errs = r.allocate(&mut b, None, &taken);
-        assert_eq!(errs[0].message(), "spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated");
+        assert_eq!(
+            errs[0].message(),
+            "spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"
+        );
         let mut c = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 80}]}});
         assert!(r.allocate(&mut c, None, &taken)[0].message().contains("The range of valid ports is 30000-32767"));
     }
@@ -277,7 +289,10 @@ mod tests {
         taken.add_service(&old);
         let mut new = json!({"spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}});
         assert!(r.allocate(&mut new, Some(&old), &taken).is_empty());
-        assert_eq!((new["spec"]["clusterIP"].as_str(), new["spec"]["ports"][0]["nodePort"].as_u64()), (Some("10.233.5.5"), Some(30001)));
+        assert_eq!(
+            (new["spec"]["clusterIP"].as_str(), new["spec"]["ports"][0]["nodePort"].as_u64()),
+            (Some("10.233.5.5"), Some(30001))
+        );
     }
 
     #[test]

@@ -27,20 +27,10 @@ impl PeerIdentity {
             return PeerIdentity(None);
         };
         let subject = cert.subject();
-        let name = subject
-            .iter_common_name()
-            .next()
-            .and_then(|cn| cn.as_str().ok())
-            .map(String::from);
-        let groups: Vec<String> = subject
-            .iter_organization()
-            .filter_map(|o| o.as_str().ok())
-            .map(String::from)
-            .collect();
-        PeerIdentity(name.map(|name| User {
-            name,
-            groups: with_authenticated(groups),
-        }))
+        let name = subject.iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(String::from);
+        let groups: Vec<String> =
+            subject.iter_organization().filter_map(|o| o.as_str().ok()).map(String::from).collect();
+        PeerIdentity(name.map(|name| User { name, groups: with_authenticated(groups) }))
     }
 }
 
@@ -66,24 +56,14 @@ impl Authenticator {
         let token = bearer?;
         // Constant-time comparison is not needed for equality of random 48-hex tokens over TLS,
         // but length is checked first so no prefix is ever accepted.
-        (token.len() == self.admin_token.len() && token == self.admin_token).then(|| User {
-            name: "admin".into(),
-            groups: with_authenticated(vec!["system:masters".into()]),
-        })
+        (token.len() == self.admin_token.len() && token == self.admin_token)
+            .then(|| User { name: "admin".into(), groups: with_authenticated(vec!["system:masters".into()]) })
     }
 }
 
 /// Middleware: attaches the User or answers 401.
-pub async fn require(
-    State(auth): State<Arc<Authenticator>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let peer = req
-        .extensions()
-        .get::<PeerIdentity>()
-        .cloned()
-        .unwrap_or_default();
+pub async fn require(State(auth): State<Arc<Authenticator>>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<PeerIdentity>().cloned().unwrap_or_default();
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)

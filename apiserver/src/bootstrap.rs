@@ -9,8 +9,7 @@ use crate::strategy;
 use serde_json::json;
 
 /// Namespaces every Kubernetes cluster has.
-pub const SYSTEM_NAMESPACES: &[&str] =
-    &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 pub async fn namespaces(store: &dyn Storage, registry: &Registry) -> Result<(), ApiError> {
     let Some(kind) = registry.resource("", "v1", "namespaces") else {
@@ -77,7 +76,14 @@ pub async fn kubernetes_service(
 }
 
 /// Creates an object if absent; with `refresh`, replaces its content when it differs.
-async fn ensure(store: &dyn Storage, registry: &Registry, plural: &str, group: &str, mut obj: serde_json::Value, refresh: bool) -> Result<(), ApiError> {
+async fn ensure(
+    store: &dyn Storage,
+    registry: &Registry,
+    plural: &str,
+    group: &str,
+    mut obj: serde_json::Value,
+    refresh: bool,
+) -> Result<(), ApiError> {
     let Some(kind) = registry.resource(group, "v1", plural) else { return Ok(()) };
     let key = kind.key(meta::namespace(&obj), meta::name(&obj).unwrap_or_default());
     match store.get(&key).await? {

@@ -43,16 +43,11 @@ impl Config {
 
     /// Every name the serving certificate must carry.
     pub fn certificate_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = [
-            "localhost",
-            "127.0.0.1",
-            "kubernetes",
-            "kubernetes.default",
-            "kubernetes.default.svc",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut names: Vec<String> =
+            ["localhost", "127.0.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
         names.push(format!("kubernetes.default.svc.{}", self.cluster_domain));
         if let Some(ip) = self.kubernetes_service_ip() {
             names.push(ip.to_string());
@@ -91,14 +86,8 @@ mod tests {
             service_node_port_range: (30000, 32767),
             watch_history: 100,
         };
-        assert_eq!(
-            c.kubernetes_service_ip(),
-            Some(Ipv4Addr::new(10, 233, 0, 1))
-        );
+        assert_eq!(c.kubernetes_service_ip(), Some(Ipv4Addr::new(10, 233, 0, 1)));
         assert_eq!(c.advertise_address(), "127.0.0.1:6443");
-        assert!(
-            c.certificate_names()
-                .contains(&"kubernetes.default.svc.cluster.local".to_string())
-        );
+        assert!(c.certificate_names().contains(&"kubernetes.default.svc.cluster.local".to_string()));
     }
 }

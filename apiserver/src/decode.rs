@@ -15,14 +15,9 @@ pub struct DecodeError {
 }
 
 pub fn typed<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, DecodeError> {
-    let obj: T = serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })?;
-    serde_json::to_value(obj).map_err(|e| DecodeError {
-        path: ".".into(),
-        message: e.to_string(),
-    })
+    let obj: T = serde_path_to_error::deserialize(value)
+        .map_err(|e| DecodeError { path: e.path().to_string(), message: e.inner().to_string() })?;
+    serde_json::to_value(obj).map_err(|e| DecodeError { path: ".".into(), message: e.to_string() })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,11 +53,7 @@ fn walk(input: &Value, typed: &Value, path: String, out: &mut Vec<String>) {
     match (input, typed) {
         (Value::Object(i), Value::Object(t)) => {
             for (k, v) in i {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                 match t.get(k) {
                     Some(tv) => walk(v, tv, p, out),
                     None if !v.is_null() && !is_empty_container(v) => out.push(p),
@@ -91,8 +82,7 @@ mod tests {
 
     #[test]
     fn a_type_error_names_the_field() {
-        let bad =
-            json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": "three"}});
+        let bad = json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": "three"}});
         let err = typed::<Deployment>(&bad).expect_err("must fail");
         assert_eq!(err.path, "spec.replicas");
     }
@@ -102,19 +92,13 @@ mod tests {
         let input = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"},
             "spec": {"replicaz": 3, "selector": {}, "template": {"spec": {"containers": [{"name": "c", "imagee": "x"}]}}}});
         let t = typed::<Deployment>(&input).expect("decodes");
-        assert_eq!(
-            unknown_fields(&input, &t),
-            ["spec.replicaz", "spec.template.spec.containers[0].imagee"]
-        );
+        assert_eq!(unknown_fields(&input, &t), ["spec.replicaz", "spec.template.spec.containers[0].imagee"]);
     }
 
     #[test]
     fn yaml_bodies_are_read_when_the_content_type_says_yaml() {
         let v = parse_body("application/yaml", b"kind: Pod\napiVersion: v1\n").expect("yaml");
         assert_eq!(v["kind"], "Pod");
-        assert!(matches!(
-            parse_body("application/json", b"{bad"),
-            Err(BodyError::Json(_))
-        ));
+        assert!(matches!(parse_body("application/json", b"{bad"), Err(BodyError::Json(_))));
     }
 }

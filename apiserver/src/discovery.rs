@@ -26,16 +26,7 @@ fn arch() -> &'static str {
     }
 }
 
-pub const VERBS: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+pub const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 /// The verbs a subresource supports, as Kubernetes lists them in discovery.
 pub fn subresource_verbs(sub: &str) -> &'static [&'static str] {
     match sub {
@@ -65,30 +56,21 @@ pub fn api_versions(address: &str) -> Value {
 }
 
 fn group_entry(group: &str, versions: &[&str]) -> Value {
-    let vs: Vec<Value> = versions
-        .iter()
-        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
-        .collect();
+    let vs: Vec<Value> =
+        versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
     json!({"name": group, "versions": vs, "preferredVersion": vs[0]})
 }
 
 /// GET /apis (legacy).
 pub fn api_group_list(registry: &Registry) -> Value {
-    let groups: Vec<Value> = registry
-        .groups()
-        .iter()
-        .filter(|(g, _)| !g.is_empty())
-        .map(|(g, vs)| group_entry(g, vs))
-        .collect();
+    let groups: Vec<Value> =
+        registry.groups().iter().filter(|(g, _)| !g.is_empty()).map(|(g, vs)| group_entry(g, vs)).collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 /// GET /apis/<group>.
 pub fn api_group(registry: &Registry, group: &str) -> Option<Value> {
-    let (g, vs) = registry
-        .groups()
-        .into_iter()
-        .find(|(g, _)| *g == group && !g.is_empty())?;
+    let (g, vs) = registry.groups().into_iter().find(|(g, _)| *g == group && !g.is_empty())?;
     let mut v = group_entry(g, &vs);
     v["kind"] = json!("APIGroup");
     v["apiVersion"] = json!("v1");
@@ -101,24 +83,16 @@ pub fn api_resource_list(registry: &Registry, group: &str, version: &str) -> Opt
     for k in registry.in_group_version(group, version) {
         resources.push(resource_entry(k));
         for sub in k.subresources {
-            resources.push(
-                json!({"name": format!("{}/{sub}", k.plural), "singularName": "",
+            resources.push(json!({"name": format!("{}/{sub}", k.plural), "singularName": "",
                 "namespaced": k.namespaced, "kind": subresource_kind(sub).map_or(k.kind, |s| s.2),
-                "verbs": subresource_verbs(sub)}),
-            );
+                "verbs": subresource_verbs(sub)}));
         }
     }
     if resources.is_empty() {
         return None;
     }
-    let gv = if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    };
-    Some(
-        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
-    )
+    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
 }
 
 fn resource_entry(k: &Kind) -> Value {
@@ -170,10 +144,7 @@ pub fn aggregated(registry: &Registry, core: bool, version: &str) -> Value {
         .iter()
         .filter(|(g, _)| g.is_empty() == core)
         .map(|(g, vs)| {
-            let versions: Vec<Value> = vs
-                .iter()
-                .map(|v| aggregated_version_entry(registry, g, v))
-                .collect();
+            let versions: Vec<Value> = vs.iter().map(|v| aggregated_version_entry(registry, g, v)).collect();
             let mut item = json!({"metadata": {"creationTimestamp": null}, "versions": versions});
             if !g.is_empty() {
                 item["metadata"]["name"] = json!(g);
@@ -186,10 +157,7 @@ pub fn aggregated(registry: &Registry, core: bool, version: &str) -> Value {
 }
 
 fn aggregated_version_entry(registry: &Registry, group: &str, version: &str) -> Value {
-    let resources: Vec<Value> = registry
-        .in_group_version(group, version)
-        .map(aggregated_resource)
-        .collect();
+    let resources: Vec<Value> = registry.in_group_version(group, version).map(aggregated_resource).collect();
     json!({"version": version, "resources": resources, "freshness": "Current"})
 }
 
@@ -199,7 +167,8 @@ fn aggregated_resource(k: &Kind) -> Value {
         .subresources
         .iter()
         .map(|s| {
-            let kind = subresource_kind(s).map_or(gvk.clone(), |(g, v, k)| json!({"group": g, "version": v, "kind": k}));
+            let kind =
+                subresource_kind(s).map_or(gvk.clone(), |(g, v, k)| json!({"group": g, "version": v, "kind": k}));
             json!({"subresource": s, "responseKind": kind, "verbs": subresource_verbs(s)})
         })
         .collect();
@@ -234,10 +203,8 @@ mod tests {
     fn the_aggregated_apis_document_lists_deployments_with_short_names() {
         let r = Registry::new(builtin());
         let doc = aggregated(&r, false, "v2");
-        let apps = doc["items"]
-            .as_array()
-            .and_then(|i| i.iter().find(|g| g["metadata"]["name"] == "apps"))
-            .expect("apps");
+        let apps =
+            doc["items"].as_array().and_then(|i| i.iter().find(|g| g["metadata"]["name"] == "apps")).expect("apps");
         let deploy = &apps["versions"][0]["resources"][0];
         assert_eq!(deploy["resource"], "deployments");
         assert_eq!(deploy["shortNames"], json!(["deploy"]));

@@ -23,10 +23,7 @@ pub fn render(pki: &Pki, server: &str) -> String {
 
 pub fn write_to(path: &Path, pki: &Pki, server: &str, mode: u32) -> Result<(), PkiError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| PkiError::Io {
-            path: dir.into(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.into(), source })?;
     }
     write(path, &render(pki, server), mode)
 }

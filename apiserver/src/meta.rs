@@ -28,10 +28,7 @@ pub fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {
 }
 
 pub fn set_resource_version(obj: &mut Value, revision: u64) {
-    metadata_mut(obj).insert(
-        "resourceVersion".into(),
-        Value::String(revision.to_string()),
-    );
+    metadata_mut(obj).insert("resourceVersion".into(), Value::String(revision.to_string()));
 }
 
 /// The stored form carries no resourceVersion: the store's revision is the truth.
@@ -45,28 +42,21 @@ pub fn resource_version(obj: &Value) -> Option<&str> {
 
 /// RFC 3339 at second precision, as metav1.Time serialises.
 pub fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Kubernetes' generateName suffix: five characters without vowels or look-alikes.
 pub fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
-    (0..5)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
 /// Fills the fields a create owns: uid, creationTimestamp, generation, and drops what a
 /// client may not set (deletionTimestamp, resourceVersion).
 pub fn fill_for_create(obj: &mut Value, generation: bool) {
     let m = metadata_mut(obj);
-    m.insert(
-        "uid".into(),
-        Value::String(uuid::Uuid::new_v4().to_string()),
-    );
+    m.insert("uid".into(), Value::String(uuid::Uuid::new_v4().to_string()));
     m.insert("creationTimestamp".into(), Value::String(now()));
     m.remove("deletionTimestamp");
     m.remove("deletionGracePeriodSeconds");
@@ -80,13 +70,7 @@ pub fn fill_for_create(obj: &mut Value, generation: bool) {
 
 /// Keeps the fields an update may not change from the stored object.
 pub fn keep_system_fields(new: &mut Value, old: &Value) {
-    let keep = [
-        "uid",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "generation",
-    ];
+    let keep = ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"];
     let old_meta = old.get("metadata").cloned().unwrap_or_default();
     let m = metadata_mut(new);
     for k in keep {
@@ -119,18 +103,12 @@ pub fn bump_generation(obj: &mut Value) {
 pub fn finalizers(obj: &Value) -> Vec<String> {
     obj.pointer("/metadata/finalizers")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
         .unwrap_or_default()
 }
 
 pub fn is_terminating(obj: &Value) -> bool {
-    obj.pointer("/metadata/deletionTimestamp")
-        .is_some_and(|v| !v.is_null())
+    obj.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null())
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! bearer token, made at first start and kept in `<data-dir>/server/tls`.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
 };
 use std::fs;
 use std::io;
@@ -39,19 +39,11 @@ pub fn ensure(dir: &Path, names: &[String], token: Option<&str>) -> Result<Pki> 
     let names_file = dir.join("serving.names");
     let wanted = names.join(",");
     let fresh = read(&names_file).ok().as_deref() != Some(wanted.as_str());
-    let (serving_cert, serving_key) =
-        leaf(dir, "serving", fresh, || serving_params(names), &issuer)?;
+    let (serving_cert, serving_key) = leaf(dir, "serving", fresh, || serving_params(names), &issuer)?;
     write(&names_file, &wanted, 0o600)?;
     let (admin_cert, admin_key) = leaf(dir, "admin", false, admin_params, &issuer)?;
     let token = ensure_token(dir, token)?;
-    Ok(Pki {
-        ca_cert,
-        serving_cert,
-        serving_key,
-        admin_cert,
-        admin_key,
-        token,
-    })
+    Ok(Pki { ca_cert, serving_cert, serving_key, admin_cert, admin_key, token })
 }
 
 fn ensure_ca(dir: &Path) -> Result<(String, String)> {
@@ -63,11 +55,7 @@ fn ensure_ca(dir: &Path) -> Result<(String, String)> {
     let mut p = CertificateParams::new(Vec::<String>::new())?;
     p.distinguished_name = dn("minik8s-ca", None);
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     p.not_after = rcgen::date_time_ymd(2036, 1, 1);
     let c = p.self_signed(&kp)?;
     write(&cert, &c.pem(), 0o644)?;
@@ -83,10 +71,7 @@ fn leaf(
     params: impl FnOnce() -> Result<CertificateParams>,
     issuer: &Issuer<'_, KeyPair>,
 ) -> Result<(String, String)> {
-    let (cert, key) = (
-        dir.join(format!("{name}.crt")),
-        dir.join(format!("{name}.key")),
-    );
+    let (cert, key) = (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
     if !renew && cert.exists() && key.exists() {
         return Ok((read(&cert)?, read(&key)?));
     }
@@ -144,27 +129,18 @@ fn ensure_token(dir: &Path, given: Option<&str>) -> Result<String> {
 }
 
 fn mkdir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|source| PkiError::Io {
-        path: dir.into(),
-        source,
-    })
+    fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.into(), source })
 }
 
 fn read(path: &Path) -> Result<String> {
-    fs::read_to_string(path).map_err(|source| PkiError::Io {
-        path: path.into(),
-        source,
-    })
+    fs::read_to_string(path).map_err(|source| PkiError::Io { path: path.into(), source })
 }
 
 /// Writes a file with `mode`, through a temporary file so a crash never leaves half a key.
 pub fn write(path: &Path, content: &str, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let tmp = path.with_extension("tmp");
-    let io = |source| PkiError::Io {
-        path: path.into(),
-        source,
-    };
+    let io = |source| PkiError::Io { path: path.into(), source };
     fs::write(&tmp, content).map_err(io)?;
     fs::set_permissions(&tmp, fs::Permissions::from_mode(mode)).map_err(io)?;
     fs::rename(&tmp, path).map_err(io)
@@ -180,22 +156,14 @@ mod tests {
         let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
         let a = ensure(dir.path(), &names, None).expect("first");
         let b = ensure(dir.path(), &names, None).expect("second");
-        assert_eq!(
-            (a.ca_cert, a.serving_cert, a.token),
-            (b.ca_cert, b.serving_cert, b.token)
-        );
+        assert_eq!((a.ca_cert, a.serving_cert, a.token), (b.ca_cert, b.serving_cert, b.token));
     }
 
     #[test]
     fn new_names_renew_only_the_serving_certificate() {
         let dir = tempfile::tempdir().expect("tempdir");
         let a = ensure(dir.path(), &["localhost".to_string()], None).expect("first");
-        let b = ensure(
-            dir.path(),
-            &["localhost".to_string(), "10.0.0.1".to_string()],
-            None,
-        )
-        .expect("second");
+        let b = ensure(dir.path(), &["localhost".to_string(), "10.0.0.1".to_string()], None).expect("second");
         assert_eq!(a.ca_cert, b.ca_cert);
         assert_ne!(a.serving_cert, b.serving_cert);
         assert_eq!(a.admin_cert, b.admin_cert);

@@ -7,8 +7,8 @@
 use crate::decode::{TypedDecoder, typed};
 use k8s_openapi::api::{
     apps::v1 as apps, batch::v1 as batch, coordination::v1 as coordination, core::v1 as core,
-    discovery::v1 as discovery, events::v1 as events, networking::v1 as networking,
-    rbac::v1 as rbac, storage::v1 as storage,
+    discovery::v1 as discovery, events::v1 as events, networking::v1 as networking, rbac::v1 as rbac,
+    storage::v1 as storage,
 };
 
 /// How an object's name is validated, as each Kubernetes strategy chooses.
@@ -43,20 +43,12 @@ pub struct Kind {
 
 impl Kind {
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.to_string()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
     }
 
     /// `deployments.apps`, as Kubernetes names a resource in messages.
     pub fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_string()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
     }
 
     pub fn has_subresource(&self, sub: &str) -> bool {
@@ -65,11 +57,7 @@ impl Kind {
 
     /// The storage prefix of this resource, or of one namespace of it.
     pub fn prefix(&self, namespace: Option<&str>) -> String {
-        let group = if self.group.is_empty() {
-            "core"
-        } else {
-            self.group
-        };
+        let group = if self.group.is_empty() { "core" } else { self.group };
         match namespace {
             Some(ns) if self.namespaced => format!("/registry/{group}/{}/{ns}/", self.plural),
             _ => format!("/registry/{group}/{}/", self.plural),
@@ -169,6 +157,7 @@ pub fn builtin() -> Vec<Kind> {
         kind!("rbac.authorization.k8s.io", "v1", rbac::RoleBinding, "RoleBinding", "rolebindings", "rolebinding", short: &[], cat: &[], ns: true, sub: &[], names: PathSegment, gen: false, fields: &[]),
         kind!("rbac.authorization.k8s.io", "v1", rbac::ClusterRole, "ClusterRole", "clusterroles", "clusterrole", short: &[], cat: &[], ns: false, sub: &[], names: PathSegment, gen: false, fields: &[]),
         kind!("rbac.authorization.k8s.io", "v1", rbac::ClusterRoleBinding, "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding", short: &[], cat: &[], ns: false, sub: &[], names: PathSegment, gen: false, fields: &[]),
+        kind!("apiextensions.k8s.io", "v1", k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition, "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", short: &["crd", "crds"], cat: &["api-extensions"], ns: false, sub: STATUS, names: Dns1123Subdomain, gen: true, fields: &[]),
         kind!("events.k8s.io", "v1", events::Event, "Event", "events", "event", short: &["ev"], cat: &[], ns: true, sub: &[], names: Dns1123Subdomain, gen: false, fields: &[]),
     ]
 }
@@ -183,20 +172,29 @@ impl Registry {
         Registry { kinds }
     }
 
+    /// The built-in kinds plus those of the given CRDs (a CRD never shadows a built-in).
+    pub fn with_crds(crds: &[serde_json::Value]) -> Self {
+        let mut kinds = builtin();
+        for crd in crds {
+            for k in crate::crd::kinds(crd) {
+                if !kinds.iter().any(|b| b.group == k.group && b.version == k.version && b.plural == k.plural) {
+                    kinds.push(k);
+                }
+            }
+        }
+        Registry { kinds }
+    }
+
     pub fn kinds(&self) -> &[Kind] {
         &self.kinds
     }
 
     pub fn resource(&self, group: &str, version: &str, plural: &str) -> Option<&Kind> {
-        self.kinds
-            .iter()
-            .find(|k| k.group == group && k.version == version && k.plural == plural)
+        self.kinds.iter().find(|k| k.group == group && k.version == version && k.plural == plural)
     }
 
     pub fn by_kind(&self, api_version: &str, kind: &str) -> Option<&Kind> {
-        self.kinds
-            .iter()
-            .find(|k| k.kind == kind && k.api_version() == api_version)
+        self.kinds.iter().find(|k| k.kind == kind && k.api_version() == api_version)
     }
 
     /// Groups in the order Kubernetes lists them (core first), each with its versions.
@@ -212,14 +210,8 @@ impl Registry {
         out
     }
 
-    pub fn in_group_version<'a>(
-        &'a self,
-        group: &'a str,
-        version: &'a str,
-    ) -> impl Iterator<Item = &'a Kind> {
-        self.kinds
-            .iter()
-            .filter(move |k| k.group == group && k.version == version)
+    pub fn in_group_version<'a>(&'a self, group: &'a str, version: &'a str) -> impl Iterator<Item = &'a Kind> {
+        self.kinds.iter().filter(move |k| k.group == group && k.version == version)
     }
 }
 
@@ -230,19 +222,11 @@ mod tests {
     #[test]
     fn kinds_are_found_by_url_and_by_api_version() {
         let r = Registry::new(builtin());
-        let d = r
-            .resource("apps", "v1", "deployments")
-            .expect("deployments");
+        let d = r.resource("apps", "v1", "deployments").expect("deployments");
         assert_eq!(d.kind, "Deployment");
-        assert_eq!(
-            r.by_kind("apps/v1", "Deployment").map(|k| k.plural),
-            Some("deployments")
-        );
+        assert_eq!(r.by_kind("apps/v1", "Deployment").map(|k| k.plural), Some("deployments"));
         assert!(r.by_kind("v1", "Deployment").is_none());
-        assert_eq!(
-            d.key(Some("default"), "web"),
-            "/registry/apps/deployments/default/web"
-        );
+        assert_eq!(d.key(Some("default"), "web"), "/registry/apps/deployments/default/web");
     }
 
     #[test]

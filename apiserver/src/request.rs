@@ -33,11 +33,7 @@ const NAMESPACE_SUBRESOURCES: &[&str] = &["status", "finalize"];
 /// Parses `/api/v1/...` or `/apis/<group>/<version>/...`; None for anything that is not a
 /// resource path (discovery documents, unknown prefixes).
 pub fn parse(method: &Method, path: &str, watch_param: bool) -> Option<RequestInfo> {
-    let parts: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').filter(|p| !p.is_empty()).collect();
     let (group, version, mut rest) = match parts.as_slice() {
         ["api", version, rest @ ..] => ("", *version, rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
@@ -99,45 +95,24 @@ mod tests {
 
     #[test]
     fn a_namespaced_name_and_subresource_are_read_from_the_path() {
-        let r = info(
-            Method::PUT,
-            "/apis/apps/v1/namespaces/default/deployments/web/status",
-        );
-        assert_eq!(
-            (r.group.as_str(), r.namespace.as_deref()),
-            ("apps", Some("default"))
-        );
-        assert_eq!(
-            (r.name.as_deref(), r.subresource.as_deref()),
-            (Some("web"), Some("status"))
-        );
+        let r = info(Method::PUT, "/apis/apps/v1/namespaces/default/deployments/web/status");
+        assert_eq!((r.group.as_str(), r.namespace.as_deref()), ("apps", Some("default")));
+        assert_eq!((r.name.as_deref(), r.subresource.as_deref()), (Some("web"), Some("status")));
         assert_eq!(r.verb, Verb::Update);
     }
 
     #[test]
     fn a_namespace_itself_is_a_cluster_scoped_resource() {
         let r = info(Method::GET, "/api/v1/namespaces/kube-system");
-        assert_eq!(
-            (r.resource.as_str(), r.name.as_deref(), r.namespace),
-            ("namespaces", Some("kube-system"), None)
-        );
+        assert_eq!((r.resource.as_str(), r.name.as_deref(), r.namespace), ("namespaces", Some("kube-system"), None));
         let f = info(Method::PUT, "/api/v1/namespaces/x/finalize");
-        assert_eq!(
-            (f.name.as_deref(), f.subresource.as_deref()),
-            (Some("x"), Some("finalize"))
-        );
+        assert_eq!((f.name.as_deref(), f.subresource.as_deref()), (Some("x"), Some("finalize")));
     }
 
     #[test]
     fn the_legacy_watch_prefix_and_the_watch_parameter_both_watch() {
-        assert_eq!(
-            info(Method::GET, "/api/v1/watch/namespaces/default/pods").verb,
-            Verb::Watch
-        );
-        assert_eq!(
-            parse(&Method::GET, "/api/v1/pods", true).map(|r| r.verb),
-            Some(Verb::Watch)
-        );
+        assert_eq!(info(Method::GET, "/api/v1/watch/namespaces/default/pods").verb, Verb::Watch);
+        assert_eq!(parse(&Method::GET, "/api/v1/pods", true).map(|r| r.verb), Some(Verb::Watch));
     }
 
     #[test]

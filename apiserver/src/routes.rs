@@ -19,21 +19,38 @@ pub struct App {
     pub api: Api,
     /// host:port clients are told to use (discovery's serverAddressByClientCIDRs).
     pub address: String,
-    /// OpenAPI documents, each built on first request and kept.
-    pub openapi: openapi::Cache,
+    /// OpenAPI documents of the registry they were made for, rebuilt when CRDs change it.
+    openapi: std::sync::Mutex<Option<Arc<Documents>>>,
+}
+
+/// The OpenAPI documents of one registry; each built on first request and kept.
+pub struct Documents {
+    registry: Arc<crate::registry::Registry>,
+    cache: openapi::Cache,
     /// /openapi/v2 as protobuf, built on first request.
-    openapi_v2_protobuf: std::sync::OnceLock<bytes::Bytes>,
+    v2_protobuf: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl App {
     pub fn new(api: Api, address: String) -> App {
-        let resources: Vec<openapi::Resource> =
-            api.registry.kinds().iter().map(openapi_resource).collect();
-        App {
-            openapi: openapi::Cache::new(&resources),
-            openapi_v2_protobuf: Default::default(),
-            api,
-            address,
+        App { openapi: std::sync::Mutex::new(None), api, address }
+    }
+
+    fn openapi(&self) -> Arc<Documents> {
+        let registry = self.api.registry();
+        let mut slot = self.openapi.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.as_ref() {
+            Some(d) if Arc::ptr_eq(&d.registry, &registry) => d.clone(),
+            _ => {
+                let resources: Vec<openapi::Resource> = registry.kinds().iter().map(openapi_resource).collect();
+                let docs = Arc::new(Documents {
+                    cache: openapi::Cache::new(&resources),
+                    registry,
+                    v2_protobuf: Default::default(),
+                });
+                *slot = Some(docs.clone());
+                docs
+            }
         }
     }
 }
@@ -77,10 +94,7 @@ fn json(v: &Value) -> Response {
 }
 
 fn accept(headers: &HeaderMap) -> &str {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 /// An aggregated discovery document, with the content type that tells kubectl what it is.
@@ -95,15 +109,15 @@ fn aggregated(doc: &Value, version: &str) -> Response {
 
 async fn api_root(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     match discovery::aggregated_version(accept(&headers)) {
-        Some(v) => aggregated(&discovery::aggregated(&app.api.registry, true, v), v),
+        Some(v) => aggregated(&discovery::aggregated(&app.api.registry(), true, v), v),
         None => json(&discovery::api_versions(&app.address)),
     }
 }
 
 async fn apis_root(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     match discovery::aggregated_version(accept(&headers)) {
-        Some(v) => aggregated(&discovery::aggregated(&app.api.registry, false, v), v),
-        None => json(&discovery::api_group_list(&app.api.registry)),
+        Some(v) => aggregated(&discovery::aggregated(&app.api.registry(), false, v), v),
+        None => json(&discovery::api_group_list(&app.api.registry())),
     }
 }
 
@@ -140,7 +154,7 @@ fn is_streaming(info: &request::RequestInfo) -> bool {
 
 fn discovery_document(app: &App, path: &str) -> Option<Value> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let registry = &app.api.registry;
+    let registry = &app.api.registry();
     match parts.as_slice() {
         ["api", version] => discovery::api_resource_list(registry, "", version),
         ["apis", group] => discovery::api_group(registry, group),
@@ -155,22 +169,20 @@ const OPENAPI_V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2.
 /// kubectl asks for protobuf (paths only, see openapi::v2_protobuf); others get JSON.
 async fn openapi_v2(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     if !accept(&headers).contains("protobuf") {
-        return document(app.openapi.v2(), false);
+        return document(app.openapi().cache.v2(), false);
     }
-    let bytes = app.openapi_v2_protobuf.get_or_init(|| {
-        let doc: Value = serde_json::from_slice(&app.openapi.v2().json()).unwrap_or_default();
+    let docs = app.openapi();
+    let bytes = docs.v2_protobuf.get_or_init(|| {
+        let doc: Value = serde_json::from_slice(&docs.cache.v2().json()).unwrap_or_default();
         bytes::Bytes::from(openapi::v2_protobuf::encode(&doc))
     });
     let mut resp = (StatusCode::OK, bytes.clone()).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(OPENAPI_V2_PROTOBUF),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(OPENAPI_V2_PROTOBUF));
     resp
 }
 
 async fn openapi_v3_root(State(app): State<Arc<App>>) -> Response {
-    document(app.openapi.v3_root(), false)
+    document(app.openapi().cache.v3_root(), false)
 }
 
 async fn openapi_v3(
@@ -178,7 +190,8 @@ async fn openapi_v3(
     axum::extract::Path(path): axum::extract::Path<String>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
-    let Some(doc) = app.openapi.v3_group_version(&path) else {
+    let docs = app.openapi();
+    let Some(doc) = docs.cache.v3_group_version(&path) else {
         return ApiError::UnknownPath.into_response();
     };
     let hashed = query.as_deref().and_then(|q| q.strip_prefix("hash=")) == Some(doc.hash());
@@ -190,19 +203,12 @@ async fn openapi_v3(
 fn document(doc: &openapi::Document, immutable: bool) -> Response {
     let mut resp = (StatusCode::OK, doc.json()).into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(v) = HeaderValue::from_str(&doc.etag()) {
         h.insert(header::ETAG, v);
     }
     h.insert(header::VARY, HeaderValue::from_static("Accept"));
-    let cache = if immutable {
-        "public, immutable, max-age=31536000"
-    } else {
-        "no-cache, private"
-    };
+    let cache = if immutable { "public, immutable, max-age=31536000" } else { "no-cache, private" };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     resp
 }

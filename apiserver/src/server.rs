@@ -74,15 +74,12 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: R
                 .and_then(|c| c.first())
                 .map(|c| PeerIdentity::from_der(c))
                 .unwrap_or_default();
-            let svc =
-                app.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(peer.clone());
-                    req
-                });
+            let svc = app.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(peer.clone());
+                req
+            });
             let conn = auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = conn
-                .serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(svc))
-                .await
+            if let Err(e) = conn.serve_connection_with_upgrades(TokioIo::new(tls), TowerToHyperService::new(svc)).await
             {
                 tracing::debug!(error = %e, "connection ended");
             }

@@ -10,31 +10,13 @@ pub use apimachinery::field::{FieldError, FieldErrorKind};
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{resource} \"{name}\" not found")]
-    NotFound {
-        group: String,
-        resource: String,
-        name: String,
-    },
+    NotFound { group: String, resource: String, name: String },
     #[error("{resource} \"{name}\" already exists")]
-    AlreadyExists {
-        group: String,
-        resource: String,
-        name: String,
-    },
+    AlreadyExists { group: String, resource: String, name: String },
     #[error("Operation cannot be fulfilled on {resource} \"{name}\": {detail}")]
-    Conflict {
-        group: String,
-        resource: String,
-        name: String,
-        detail: String,
-    },
+    Conflict { group: String, resource: String, name: String, detail: String },
     #[error("{}", invalid_message(.group, .kind, .name, .causes))]
-    Invalid {
-        group: String,
-        kind: String,
-        name: String,
-        causes: Vec<FieldError>,
-    },
+    Invalid { group: String, kind: String, name: String, causes: Vec<FieldError> },
     #[error("{0}")]
     BadRequest(String),
     #[error("Unauthorized")]
@@ -60,11 +42,7 @@ pub enum ApiError {
 }
 
 fn invalid_message(group: &str, kind: &str, name: &str, causes: &[FieldError]) -> String {
-    let kind = if group.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}.{group}")
-    };
+    let kind = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
     let msgs: Vec<String> = causes.iter().map(FieldError::message).collect();
     match msgs.as_slice() {
         [one] => format!("{kind} \"{name}\" is invalid: {one}"),
@@ -112,31 +90,13 @@ impl ApiError {
 
     fn details(&self) -> Option<Value> {
         match self {
-            ApiError::NotFound {
-                group,
-                resource,
-                name,
-            }
-            | ApiError::AlreadyExists {
-                group,
-                resource,
-                name,
-            }
-            | ApiError::Conflict {
-                group,
-                resource,
-                name,
-                ..
-            } => {
+            ApiError::NotFound { group, resource, name }
+            | ApiError::AlreadyExists { group, resource, name }
+            | ApiError::Conflict { group, resource, name, .. } => {
                 let plural = resource.split('.').next().unwrap_or(resource);
                 Some(json!({"name": name, "group": group, "kind": plural}))
             }
-            ApiError::Invalid {
-                group,
-                kind,
-                name,
-                causes,
-            } => {
+            ApiError::Invalid { group, kind, name, causes } => {
                 let causes: Vec<Value> = causes
                     .iter()
                     .map(|c| json!({"reason": c.reason(), "message": c.body(), "field": c.field}))
@@ -175,10 +135,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.status().to_string();
         let mut resp = (self.code(), body).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         resp
     }
 }
@@ -189,8 +146,7 @@ mod tests {
 
     #[test]
     fn an_unsupported_value_is_worded_as_kubernetes_words_it() {
-        let e =
-            FieldError::not_supported("spec.sessionAffinity", "ClusterIP", &["ClientIP", "None"]);
+        let e = FieldError::not_supported("spec.sessionAffinity", "ClusterIP", &["ClientIP", "None"]);
         assert_eq!(
             e.message(),
             r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#
@@ -203,11 +159,7 @@ mod tests {
             group: "apps".into(),
             kind: "Deployment".into(),
             name: "Bad".into(),
-            causes: vec![FieldError::invalid(
-                "metadata.name",
-                "Bad",
-                "must be lowercase",
-            )],
+            causes: vec![FieldError::invalid("metadata.name", "Bad", "must be lowercase")],
         };
         assert_eq!(
             e.to_string(),

@@ -25,6 +25,9 @@ pub fn prepare_create(kind: &Kind, obj: &mut Value) {
         }
         // Nodes report their own status at registration; Kubernetes keeps it on create.
         ("", "Node") => {}
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            obj["status"] = crate::crd::established_status(obj);
+        }
         _ if kind.has_subresource("status") => {
             if let Value::Object(m) = obj {
                 m.remove("status");
@@ -36,11 +39,7 @@ pub fn prepare_create(kind: &Kind, obj: &mut Value) {
 
 /// The pod's QoS class from its containers' requests and limits (Kubernetes' GetPodQOS).
 fn qos_class(pod: &Value) -> &'static str {
-    let containers = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let containers = pod.pointer("/spec/containers").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut any = false;
     let mut guaranteed = !containers.is_empty();
     for c in &containers {
@@ -60,14 +59,24 @@ fn qos_class(pod: &Value) -> &'static str {
     }
 }
 
+/// Kind-specific checks beyond metadata.
+pub fn validate_kind(kind: &Kind, obj: &Value) -> Vec<FieldError> {
+    match (kind.group, kind.kind) {
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => crate::crd::validate(obj),
+        _ => Vec::new(),
+    }
+}
+
+/// True for kinds whose writes change what the server serves (the registry).
+pub fn changes_registry(kind: &Kind) -> bool {
+    kind.group == "apiextensions.k8s.io" && kind.kind == "CustomResourceDefinition"
+}
+
 /// Checks every object passes whatever its kind: name, namespace, labels, annotations.
 pub fn validate_meta(kind: &Kind, obj: &Value) -> Vec<FieldError> {
     let mut errs = Vec::new();
     match meta::name(obj) {
-        None => errs.push(FieldError::required(
-            "metadata.name",
-            "name or generateName is required",
-        )),
+        None => errs.push(FieldError::required("metadata.name", "name or generateName is required")),
         Some(n) => {
             for msg in name_errors(kind.names, n) {
                 errs.push(FieldError::invalid("metadata.name", n, msg));
@@ -100,11 +109,7 @@ fn path_segment_errors(name: &str) -> Vec<String> {
     if name == "." || name == ".." {
         return vec![format!("may not be '{name}'")];
     }
-    ["/", "%"]
-        .iter()
-        .filter(|s| name.contains(*s))
-        .map(|s| format!("may not contain '{s}'"))
-        .collect()
+    ["/", "%"].iter().filter(|s| name.contains(*s)).map(|s| format!("may not contain '{s}'")).collect()
 }
 
 fn label_errors(obj: &Value) -> Vec<FieldError> {
@@ -118,11 +123,7 @@ fn label_errors(obj: &Value) -> Vec<FieldError> {
         }
         let value = v.as_str().unwrap_or_default();
         for msg in validation::is_valid_label_value(value) {
-            errs.push(FieldError::invalid(
-                &format!("metadata.labels[{k}]"),
-                value,
-                msg,
-            ));
+            errs.push(FieldError::invalid(&format!("metadata.labels[{k}]"), value, msg));
         }
     }
     errs
@@ -130,10 +131,7 @@ fn label_errors(obj: &Value) -> Vec<FieldError> {
 
 /// Annotation keys are qualified names; all values together stay under 256 KiB.
 fn annotation_errors(obj: &Value) -> Vec<FieldError> {
-    let Some(annotations) = obj
-        .pointer("/metadata/annotations")
-        .and_then(Value::as_object)
-    else {
+    let Some(annotations) = obj.pointer("/metadata/annotations").and_then(Value::as_object) else {
         return Vec::new();
     };
     let mut errs = Vec::new();
@@ -167,10 +165,7 @@ mod tests {
         let mut pod = json!({"spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]},
             "status": {"phase": "Running"}});
         prepare_create(pods, &mut pod);
-        assert_eq!(
-            pod["status"],
-            json!({"phase": "Pending", "qosClass": "Guaranteed"})
-        );
+        assert_eq!(pod["status"], json!({"phase": "Pending", "qosClass": "Guaranteed"}));
     }
 
     #[test]
@@ -179,19 +174,13 @@ mod tests {
         let svc = r.resource("", "v1", "services").expect("services");
         let errs = validate_meta(svc, &json!({"metadata": {"name": "rootSvc"}}));
         assert_eq!(errs.len(), 1);
-        assert!(
-            errs[0]
-                .message()
-                .starts_with("metadata.name: Invalid value: \"rootSvc\": a DNS-1035 label")
-        );
+        assert!(errs[0].message().starts_with("metadata.name: Invalid value: \"rootSvc\": a DNS-1035 label"));
     }
 
     #[test]
     fn role_names_may_hold_colons_but_not_slashes() {
         let r = Registry::new(builtin());
-        let roles = r
-            .resource("rbac.authorization.k8s.io", "v1", "clusterroles")
-            .expect("roles");
+        let roles = r.resource("rbac.authorization.k8s.io", "v1", "clusterroles").expect("roles");
         assert!(validate_meta(roles, &json!({"metadata": {"name": "system:node"}})).is_empty());
         assert!(!validate_meta(roles, &json!({"metadata": {"name": "a/b"}})).is_empty());
     }

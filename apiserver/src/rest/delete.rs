@@ -41,11 +41,7 @@ pub async fn delete(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
     let (obj, stored) = call.load(call.name()).await?;
     check_preconditions(call, &opts, &obj)?;
     match delete_one(call, &opts, obj, stored).await? {
-        Outcome::Marked(obj) => Ok(respond(
-            StatusCode::OK,
-            &render_one(call.kind, obj, call.output),
-            &[],
-        )),
+        Outcome::Marked(obj) => Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &[])),
         Outcome::Removed(obj) => Ok(respond(StatusCode::OK, &success(call, &obj), &[])),
     }
 }
@@ -77,15 +73,11 @@ fn options(call: &Call<'_>, body: &[u8]) -> Result<DeleteOptions, ApiError> {
     let mut opts: DeleteOptions = if body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid DeleteOptions: {e}")))?
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid DeleteOptions: {e}")))?
     };
     let p = &call.params;
     opts.grace_period_seconds = opts.grace_period_seconds.or(p.grace_period_seconds);
-    opts.propagation_policy = opts
-        .propagation_policy
-        .take()
-        .or_else(|| p.propagation_policy.clone());
+    opts.propagation_policy = opts.propagation_policy.take().or_else(|| p.propagation_policy.clone());
     if opts.orphan_dependents.is_none() {
         opts.orphan_dependents = p.orphan_dependents.as_deref().map(|v| v == "true");
     }
@@ -106,9 +98,7 @@ fn check_preconditions(call: &Call<'_>, opts: &DeleteOptions, obj: &Value) -> Re
     };
     let actual_uid = meta::str_at(obj, &["metadata", "uid"]).unwrap_or_default();
     if let Some(uid) = pre.uid.as_deref().filter(|u| *u != actual_uid) {
-        let detail = format!(
-            "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual_uid}"
-        );
+        let detail = format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual_uid}");
         return Err(call.conflict(call.name(), detail));
     }
     let actual_rv = meta::resource_version(obj).unwrap_or_default();
@@ -140,10 +130,7 @@ fn grace_period(call: &Call<'_>, opts: &DeleteOptions, obj: &Value) -> Option<i6
     if !bound || phase == "Succeeded" || phase == "Failed" {
         return None;
     }
-    let default = obj
-        .pointer("/spec/terminationGracePeriodSeconds")
-        .and_then(Value::as_i64)
-        .unwrap_or(30);
+    let default = obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
     Some(opts.grace_period_seconds.unwrap_or(default)).filter(|g| *g > 0)
 }
 
@@ -163,11 +150,9 @@ async fn delete_one(
     let waits = !meta::finalizers(&obj).is_empty() || grace.is_some() || is_namespace(call);
     if !waits {
         if !dry {
-            call.api
-                .store
-                .delete(&key, Some(stored.revision))
-                .await
-                .map_err(|e| gone(call, &name, e))?;
+            call.api.store.delete(&key, Some(stored.revision)).await.map_err(|e| gone(call, &name, e))?;
+            remove_custom_resources(call, &obj).await?;
+            super::after_write(call).await?;
         }
         return Ok(Outcome::Removed(obj));
     }
@@ -184,6 +169,26 @@ async fn delete_one(
     Ok(Outcome::Marked(obj))
 }
 
+/// Deleting a CRD deletes its custom resources (apiextensions' customresourcecleanup).
+async fn remove_custom_resources(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
+    if !crate::strategy::changes_registry(call.kind) {
+        return Ok(());
+    }
+    let group = obj.pointer("/spec/group").and_then(Value::as_str).unwrap_or_default();
+    let plural = obj.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or_default();
+    if group.is_empty() || plural.is_empty() {
+        return Ok(());
+    }
+    let prefix = format!("/registry/{group}/{plural}/");
+    for (key, _) in call.api.store.list(&prefix, None, 0).await?.items {
+        match call.api.store.delete(&key, None).await {
+            Ok(_) | Err(StorageError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 fn is_namespace(call: &Call<'_>) -> bool {
     call.kind.group.is_empty() && call.kind.kind == "Namespace"
 }
@@ -193,14 +198,8 @@ fn mark_deleting(call: &Call<'_>, obj: &mut Value, grace: Option<i64>) {
     let m = meta::metadata_mut(obj);
     if !already {
         let when = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace.unwrap_or(0));
-        m.insert(
-            "deletionTimestamp".into(),
-            Value::String(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
-        );
-        m.insert(
-            "deletionGracePeriodSeconds".into(),
-            Value::from(grace.unwrap_or(0)),
-        );
+        m.insert("deletionTimestamp".into(), Value::String(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()));
+        m.insert("deletionGracePeriodSeconds".into(), Value::from(grace.unwrap_or(0)));
     }
     if is_namespace(call) {
         obj["status"]["phase"] = Value::String("Terminating".into());
@@ -209,9 +208,7 @@ fn mark_deleting(call: &Call<'_>, obj: &mut Value, grace: Option<i64>) {
 
 fn add_finalizer(obj: &mut Value, f: &str) {
     let m = meta::metadata_mut(obj);
-    let list = m
-        .entry("finalizers")
-        .or_insert_with(|| Value::Array(vec![]));
+    let list = m.entry("finalizers").or_insert_with(|| Value::Array(vec![]));
     if let Value::Array(items) = list {
         if !items.iter().any(|i| i == f) {
             items.push(Value::String(f.into()));
@@ -222,7 +219,10 @@ fn add_finalizer(obj: &mut Value, f: &str) {
 fn gone(call: &Call<'_>, name: &str, e: StorageError) -> ApiError {
     match e {
         StorageError::NotFound(_) => call.not_found(name),
-        StorageError::Conflict { .. } => call.conflict(name, "the object has been modified; please apply your changes to the latest version and try again"),
+        StorageError::Conflict { .. } => call.conflict(
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        ),
         other => other.into(),
     }
 }

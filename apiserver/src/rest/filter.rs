@@ -34,15 +34,9 @@ impl Filter {
 
     pub fn matches(&self, obj: &Value) -> bool {
         let empty = Map::new();
-        let labels = obj
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let labels = obj.pointer("/metadata/labels").and_then(Value::as_object).unwrap_or(&empty);
         self.labels.as_ref().is_none_or(|s| s.matches(labels))
-            && self
-                .fields
-                .as_ref()
-                .is_none_or(|f| f.matches(|path| field_value(obj, path)))
+            && self.fields.as_ref().is_none_or(|f| f.matches(|path| field_value(obj, path)))
     }
 }
 
@@ -67,11 +61,7 @@ fn field_value(obj: &Value, path: &str) -> Option<String> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(items)) => {
             // status.podIPs: matched against the first IP, as Kubernetes' pod field set does.
-            items
-                .first()
-                .and_then(|i| i.get("ip"))
-                .and_then(Value::as_str)
-                .map(String::from)
+            items.first().and_then(|i| i.get("ip")).and_then(Value::as_str).map(String::from)
         }
         Some(Value::Null) | None if FALSE_WHEN_UNSET.contains(&path) => Some("false".into()),
         Some(Value::Null) | None => None,

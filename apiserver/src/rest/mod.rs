@@ -33,7 +33,7 @@ pub const MAX_BODY: usize = 3 * 1024 * 1024;
 /// What every handler shares: the store, the kinds and the Service ranges.
 pub struct Api {
     pub store: Arc<dyn Storage>,
-    pub registry: Registry,
+    registry: std::sync::RwLock<Arc<Registry>>,
     pub services: ServiceRanges,
     /// Held from reading allocations until the Service write is stored.
     pub service_lock: tokio::sync::Mutex<()>,
@@ -43,7 +43,27 @@ pub struct Api {
 
 impl Api {
     pub fn new(store: Arc<dyn Storage>, registry: Registry, services: ServiceRanges) -> Api {
-        Api { store, registry, services, service_lock: tokio::sync::Mutex::new(()), kubelet: None }
+        Api {
+            store,
+            registry: std::sync::RwLock::new(Arc::new(registry)),
+            services,
+            service_lock: tokio::sync::Mutex::new(()),
+            kubelet: None,
+        }
+    }
+
+    /// The kinds served now (CRDs change them).
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Re-reads every CRD and swaps in the registry they define.
+    pub async fn reload_crds(&self) -> Result<(), ApiError> {
+        let page = self.store.list("/registry/apiextensions.k8s.io/customresourcedefinitions/", None, 0).await?;
+        let crds: Vec<Value> = page.items.iter().map(|(_, v)| decode_stored(v)).collect::<Result<_, _>>()?;
+        let next = Arc::new(Registry::with_crds(&crds));
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = next;
+        Ok(())
     }
 }
 
@@ -67,11 +87,7 @@ impl Call<'_> {
     }
 
     pub fn not_found(&self, name: &str) -> ApiError {
-        ApiError::NotFound {
-            group: self.kind.group.into(),
-            resource: self.kind.qualified(),
-            name: name.into(),
-        }
+        ApiError::NotFound { group: self.kind.group.into(), resource: self.kind.qualified(), name: name.into() }
     }
 
     pub fn conflict(&self, name: &str, detail: impl Into<String>) -> ApiError {
@@ -85,20 +101,23 @@ impl Call<'_> {
 
     /// Reads one stored object with its resourceVersion set.
     pub async fn load(&self, name: &str) -> Result<(Value, Versioned), ApiError> {
-        let stored = self
-            .api
-            .store
-            .get(&self.key(name))
-            .await?
-            .ok_or_else(|| self.not_found(name))?;
+        let stored = self.api.store.get(&self.key(name)).await?.ok_or_else(|| self.not_found(name))?;
         Ok((decode_stored(&stored)?, stored))
     }
 }
 
+/// Effects of a stored write on the server itself: CRD writes re-read the registry.
+pub async fn after_write(call: &Call<'_>) -> Result<(), ApiError> {
+    if crate::strategy::changes_registry(call.kind) {
+        call.api.reload_crds().await?;
+    }
+    Ok(())
+}
+
 /// A stored value as the object clients see (resourceVersion from the store's revision).
 pub fn decode_stored(v: &Versioned) -> Result<Value, ApiError> {
-    let mut obj: Value = serde_json::from_slice(&v.value)
-        .map_err(|e| ApiError::Internal(format!("stored object is not JSON: {e}")))?;
+    let mut obj: Value =
+        serde_json::from_slice(&v.value).map_err(|e| ApiError::Internal(format!("stored object is not JSON: {e}")))?;
     meta::set_resource_version(&mut obj, v.revision);
     Ok(obj)
 }
@@ -107,19 +126,11 @@ pub fn decode_stored(v: &Versioned) -> Result<Value, ApiError> {
 pub fn encode_stored(obj: &Value) -> Result<Bytes, ApiError> {
     let mut obj = obj.clone();
     meta::strip_resource_version(&mut obj);
-    serde_json::to_vec(&obj)
-        .map(Bytes::from)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    serde_json::to_vec(&obj).map(Bytes::from).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Serves one resource request; every failure becomes a Status.
-pub async fn serve(
-    api: &Api,
-    info: RequestInfo,
-    params: Params,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn serve(api: &Api, info: RequestInfo, params: Params, headers: HeaderMap, body: Bytes) -> Response {
     match dispatch(api, info, params, headers, body).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
@@ -133,24 +144,12 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let kind = api
-        .registry
-        .resource(&info.group, &info.version, &info.resource)
-        .ok_or(ApiError::UnknownPath)?;
+    let registry = api.registry();
+    let kind = registry.resource(&info.group, &info.version, &info.resource).ok_or(ApiError::UnknownPath)?;
     check_scope(kind, &info)?;
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let output = Output::negotiate(accept, &params);
-    let call = Call {
-        api,
-        kind,
-        info,
-        params,
-        headers: headers.clone(),
-        output,
-    };
+    let call = Call { api, kind, info, params, headers: headers.clone(), output };
     if let Some(sub) = call.info.subresource.as_deref() {
         if let Some(resp) = special_subresource(&call, sub, &body).await {
             return resp;
@@ -195,8 +194,7 @@ fn check_scope(kind: &Kind, info: &RequestInfo) -> Result<(), ApiError> {
     if info.namespace.is_some() && !kind.namespaced {
         return Err(ApiError::UnknownPath);
     }
-    if kind.namespaced && info.namespace.is_none() && !matches!(info.verb, Verb::List | Verb::Watch)
-    {
+    if kind.namespaced && info.namespace.is_none() && !matches!(info.verb, Verb::List | Verb::Watch) {
         return Err(ApiError::UnknownPath);
     }
     Ok(())
@@ -206,10 +204,7 @@ fn check_scope(kind: &Kind, info: &RequestInfo) -> Result<(), ApiError> {
 pub fn respond(code: StatusCode, body: &Value, warnings: &[String]) -> Response {
     let mut resp = (code, body.to_string()).into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for w in warnings {
         let text = format!("299 - {}", serde_json::Value::String(w.clone()));
         if let Ok(v) = HeaderValue::from_str(&text) {
@@ -222,9 +217,6 @@ pub fn respond(code: StatusCode, body: &Value, warnings: &[String]) -> Response 
 /// A streaming response (watch).
 pub fn respond_stream(body: Body) -> Response {
     let mut resp = Response::new(body);
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }

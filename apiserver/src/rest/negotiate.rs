@@ -85,16 +85,8 @@ pub fn render_one(kind: &Kind, obj: Value, output: Output) -> Value {
         Output::Json => obj,
         Output::PartialMetadata => partial(&obj),
         Output::Table(include) => {
-            let rv = obj
-                .pointer("/metadata/resourceVersion")
-                .cloned()
-                .unwrap_or(Value::Null);
-            table(
-                kind,
-                std::slice::from_ref(&obj),
-                include,
-                json!({"resourceVersion": rv}),
-            )
+            let rv = obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+            table(kind, std::slice::from_ref(&obj), include, json!({"resourceVersion": rv}))
         }
     }
 }
@@ -122,13 +114,7 @@ mod tests {
     #[test]
     fn kubectl_get_asks_for_a_table_first() {
         let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(
-            Output::negotiate(accept, &Params::default()),
-            Output::Table(Include::Metadata)
-        );
-        assert_eq!(
-            Output::negotiate("application/json", &Params::default()),
-            Output::Json
-        );
+        assert_eq!(Output::negotiate(accept, &Params::default()), Output::Table(Include::Metadata));
+        assert_eq!(Output::negotiate("application/json", &Params::default()), Output::Json);
     }
 }

@@ -61,9 +61,9 @@ impl Params {
         match self.dry_run.as_deref() {
             None | Some("") => Ok(false),
             Some("All") => Ok(true),
-            Some(other) => Err(ApiError::BadRequest(format!(
-                "Invalid dry run value: {other}: supported values: \"All\""
-            ))),
+            Some(other) => {
+                Err(ApiError::BadRequest(format!("Invalid dry run value: {other}: supported values: \"All\"")))
+            }
         }
     }
 

@@ -16,8 +16,14 @@ use std::net::SocketAddr;
 
 /// Headers that carry an upgrade negotiation and must reach the kubelet unchanged.
 const FORWARDED: &[&str] = &[
-    "connection", "upgrade", "sec-websocket-key", "sec-websocket-version", "sec-websocket-protocol",
-    "x-stream-protocol-version", "content-type", "accept",
+    "connection",
+    "upgrade",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-protocol",
+    "x-stream-protocol-version",
+    "content-type",
+    "accept",
 ];
 
 pub async fn serve(api: &Api, info: RequestInfo, req: Request) -> Response {
@@ -55,9 +61,14 @@ async fn forward(api: &Api, info: RequestInfo, mut req: Request) -> Result<Respo
 }
 
 async fn load(api: &Api, plural: &str, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
-    let kind = api.registry.resource("", "v1", plural).ok_or(ApiError::UnknownPath)?;
+    let registry = api.registry();
+    let kind = registry.resource("", "v1", plural).ok_or(ApiError::UnknownPath)?;
     let stored = api.store.get(&kind.key(ns, name)).await?;
-    let stored = stored.ok_or_else(|| ApiError::NotFound { group: String::new(), resource: plural.into(), name: name.into() })?;
+    let stored = stored.ok_or_else(|| ApiError::NotFound {
+        group: String::new(),
+        resource: plural.into(),
+        name: name.into(),
+    })?;
     decode_stored(&stored)
 }
 
@@ -108,7 +119,9 @@ fn container(pod: &Value, query: &str) -> Result<String, ApiError> {
         .flatten()
         .filter_map(|c| c["name"].as_str())
         .collect();
-    if let Some(d) = pod.pointer("/metadata/annotations/kubectl.kubernetes.io~1default-container").and_then(Value::as_str) {
+    if let Some(d) =
+        pod.pointer("/metadata/annotations/kubectl.kubernetes.io~1default-container").and_then(Value::as_str)
+    {
         return Ok(d.to_string());
     }
     match names.as_slice() {

@@ -12,33 +12,20 @@ use serde_json::{Value, json};
 
 pub async fn get(call: &Call<'_>) -> Result<Response, ApiError> {
     let (obj, _) = call.load(call.name()).await?;
-    Ok(respond(
-        StatusCode::OK,
-        &render_one(call.kind, obj, call.output),
-        &[],
-    ))
+    Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &[]))
 }
 
 pub async fn list(call: &Call<'_>) -> Result<Response, ApiError> {
     let filter = Filter::from_params(call.kind, &call.params)?;
     let (items, meta) = collect(call, &filter).await?;
-    Ok(respond(
-        StatusCode::OK,
-        &render_list(call.kind, items, meta, call.output),
-        &[],
-    ))
+    Ok(respond(StatusCode::OK, &render_list(call.kind, items, meta, call.output), &[]))
 }
 
 /// Reads matching objects page by page until `limit` are found; returns them and the ListMeta.
 pub async fn collect(call: &Call<'_>, filter: &Filter) -> Result<(Vec<Value>, Value), ApiError> {
     let prefix = call.kind.prefix(call.info.namespace.as_deref());
     let limit = call.params.limit.unwrap_or(0);
-    let mut after = match call
-        .params
-        .continue_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-    {
+    let mut after = match call.params.continue_token.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => Some(decode_continue(t, &prefix)?),
         None => None,
     };
@@ -72,13 +59,11 @@ fn encode_continue(key: &str) -> String {
 
 fn decode_continue(token: &str, prefix: &str) -> Result<String, ApiError> {
     let bad = || {
-        ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into())
+        ApiError::BadRequest(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into(),
+        )
     };
     let raw = STANDARD.decode(token).map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    v["start"]
-        .as_str()
-        .filter(|k| k.starts_with(prefix))
-        .map(String::from)
-        .ok_or_else(bad)
+    v["start"].as_str().filter(|k| k.starts_with(prefix)).map(String::from).ok_or_else(bad)
 }

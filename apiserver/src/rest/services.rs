@@ -12,7 +12,11 @@ fn is_service(call: &Call<'_>) -> bool {
 }
 
 /// Allocates what a Service needs; the returned guard must be held until the write is stored.
-pub async fn allocate<'a>(call: &'a Call<'_>, svc: &mut Value, old: Option<&Value>) -> Result<Option<MutexGuard<'a, ()>>, ApiError> {
+pub async fn allocate<'a>(
+    call: &'a Call<'_>,
+    svc: &mut Value,
+    old: Option<&Value>,
+) -> Result<Option<MutexGuard<'a, ()>>, ApiError> {
     if !is_service(call) {
         return Ok(None);
     }

@@ -11,7 +11,11 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 fn success(code: StatusCode) -> Response {
-    respond(code, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code.as_u16()}), &[])
+    respond(
+        code,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code.as_u16()}),
+        &[],
+    )
 }
 
 fn body_json(body: &[u8]) -> Result<Value, ApiError> {
@@ -30,14 +34,19 @@ pub async fn bind(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
         }
     }
     if let Some(current) = meta::str_at(&pod, &["spec", "nodeName"]).filter(|n| !n.is_empty()) {
-        return Err(call.conflict(call.name(), format!("pod {} is already assigned to node \"{current}\"", call.name())));
+        return Err(
+            call.conflict(call.name(), format!("pod {} is already assigned to node \"{current}\"", call.name()))
+        );
     }
     if meta::is_terminating(&pod) {
         return Err(call.conflict(call.name(), "pod is being deleted, cannot be assigned to a host"));
     }
     pod["spec"]["nodeName"] = json!(node);
-    set_condition(&mut pod, json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null,
-                                   "lastTransitionTime": meta::now()}));
+    set_condition(
+        &mut pod,
+        json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null,
+                                   "lastTransitionTime": meta::now()}),
+    );
     call.api
         .store
         .update(&call.key(call.name()), Some(stored.revision), encode_stored(&pod)?)
@@ -109,7 +118,11 @@ pub async fn write_scale(call: &Call<'_>, body: &[u8], patch: bool) -> Result<Re
             group: "autoscaling".into(),
             kind: "Scale".into(),
             name: call.name().into(),
-            causes: vec![apimachinery::field::FieldError::invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
+            causes: vec![apimachinery::field::FieldError::invalid(
+                "spec.replicas",
+                replicas,
+                "must be greater than or equal to 0",
+            )],
         });
     }
     let mut new = old.clone();

@@ -36,11 +36,7 @@ struct Watcher {
 pub async fn watch(call: &Call<'_>) -> Result<Response, ApiError> {
     let filter = Filter::from_params(call.kind, &call.params)?;
     let prefix = call.kind.prefix(call.info.namespace.as_deref());
-    let rv = call
-        .params
-        .resource_version
-        .as_deref()
-        .filter(|v| !v.is_empty() && *v != "0");
+    let rv = call.params.resource_version.as_deref().filter(|v| !v.is_empty() && *v != "0");
     let initial = rv.is_none() || call.params.send_initial_events();
     let mut pending = VecDeque::new();
     let from = if initial {
@@ -56,11 +52,7 @@ pub async fn watch(call: &Call<'_>) -> Result<Response, ApiError> {
             None
         }
     };
-    let timeout = call
-        .params
-        .timeout_seconds
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = call.params.timeout_seconds.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT);
     let now = Instant::now();
     let w = Watcher {
         kind: call.kind.clone(),
@@ -120,11 +112,7 @@ impl Watcher {
                 return Some(f);
             }
             let events = self.events.as_mut()?;
-            let wake = if self.bookmarks {
-                self.next_bookmark.min(self.deadline)
-            } else {
-                self.deadline
-            };
+            let wake = if self.bookmarks { self.next_bookmark.min(self.deadline) } else { self.deadline };
             tokio::select! {
                 ev = events.next() => {
                     // None: this watcher fell behind; ending the stream makes the client resume.

@@ -26,19 +26,16 @@ pub async fn create(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
     let (mut obj, warnings) = typed_check(call, &obj)?;
     strategy::prepare_create(call.kind, &mut obj);
     meta::fill_for_create(&mut obj, call.kind.generation);
-    invalid_unless_empty(call, &obj, strategy::validate_meta(call.kind, &obj))?;
+    let mut errs = strategy::validate_meta(call.kind, &obj);
+    errs.extend(strategy::validate_kind(call.kind, &obj));
+    invalid_unless_empty(call, &obj, errs)?;
     ensure_namespace_accepts(call).await?;
     let _allocation = super::services::allocate(call, &mut obj, None).await?;
     if call.params.dry_run()? {
         return Ok(respond(StatusCode::CREATED, &obj, &warnings));
     }
     let name = meta::name(&obj).unwrap_or_default().to_string();
-    let rev = match call
-        .api
-        .store
-        .create(&call.key(&name), encode_stored(&obj)?)
-        .await
-    {
+    let rev = match call.api.store.create(&call.key(&name), encode_stored(&obj)?).await {
         Err(StorageError::AlreadyExists(_)) => {
             return Err(ApiError::AlreadyExists {
                 group: call.kind.group.into(),
@@ -49,11 +46,8 @@ pub async fn create(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
         other => other?,
     };
     meta::set_resource_version(&mut obj, rev);
-    Ok(respond(
-        StatusCode::CREATED,
-        &render_one(call.kind, obj, call.output),
-        &warnings,
-    ))
+    super::after_write(call).await?;
+    Ok(respond(StatusCode::CREATED, &render_one(call.kind, obj, call.output), &warnings))
 }
 
 pub async fn update(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
@@ -65,11 +59,7 @@ pub async fn update(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
         }
     }
     let (obj, warnings) = replace(call, obj, &old, &stored).await?;
-    Ok(respond(
-        StatusCode::OK,
-        &render_one(call.kind, obj, call.output),
-        &warnings,
-    ))
+    Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &warnings))
 }
 
 pub async fn patch(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
@@ -80,8 +70,8 @@ pub async fn patch(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
             "server-side apply (application/apply-patch+yaml) is not implemented yet".into(),
         ));
     }
-    let patch_doc: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
+    let patch_doc: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
     for _ in 0..PATCH_RETRIES {
         let (old, stored) = call.load(call.name()).await?;
         let patched = apply_patch(call, kind, &old, &patch_doc)?;
@@ -90,11 +80,7 @@ pub async fn patch(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
                 continue;
             }
             Ok((obj, warnings)) => {
-                return Ok(respond(
-                    StatusCode::OK,
-                    &render_one(call.kind, obj, call.output),
-                    &warnings,
-                ));
+                return Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &warnings));
             }
             Err(e) => return Err(e),
         }
@@ -111,12 +97,7 @@ fn unsupported_patch(ct: &str) -> ApiError {
     ))
 }
 
-fn apply_patch(
-    call: &Call<'_>,
-    kind: PatchType,
-    old: &Value,
-    doc: &Value,
-) -> Result<Value, ApiError> {
+fn apply_patch(call: &Call<'_>, kind: PatchType, old: &Value, doc: &Value) -> Result<Value, ApiError> {
     let result = match kind {
         PatchType::Json => patch::json_patch(old, doc),
         PatchType::Merge => patch::merge_patch(old, doc),
@@ -154,34 +135,24 @@ pub(super) async fn replace(
     }
     if meta::is_terminating(&obj) && meta::finalizers(&obj).is_empty() && finalized(call, &obj) {
         // The last finalizer is gone from a deleting object: the delete completes now.
-        call.api
-            .store
-            .delete(&call.key(call.name()), Some(stored.revision))
-            .await
-            .map_err(|e| conflict_or(call, e))?;
+        call.api.store.delete(&call.key(call.name()), Some(stored.revision)).await.map_err(|e| conflict_or(call, e))?;
         return Ok((obj, warnings));
     }
     let rev = call
         .api
         .store
-        .update(
-            &call.key(call.name()),
-            Some(stored.revision),
-            encode_stored(&obj)?,
-        )
+        .update(&call.key(call.name()), Some(stored.revision), encode_stored(&obj)?)
         .await
         .map_err(|e| conflict_or(call, e))?;
     meta::set_resource_version(&mut obj, rev);
+    super::after_write(call).await?;
     Ok((obj, warnings))
 }
 
 /// Namespaces also wait for their spec.finalizers (the namespace controller's).
 fn finalized(call: &Call<'_>, obj: &Value) -> bool {
     call.kind.kind != "Namespace"
-        || obj
-            .pointer("/spec/finalizers")
-            .and_then(Value::as_array)
-            .is_none_or(|f| f.is_empty())
+        || obj.pointer("/spec/finalizers").and_then(Value::as_array).is_none_or(|f| f.is_empty())
 }
 
 fn conflict_or(call: &Call<'_>, e: StorageError) -> ApiError {
@@ -199,10 +170,7 @@ fn merge_with_subresource(call: &Call<'_>, new: Value, old: &Value) -> Value {
         Some("status") => with_field(old.clone(), "status", new.get("status")),
         Some("finalize") => {
             let mut obj = old.clone();
-            obj["spec"]["finalizers"] = new
-                .pointer("/spec/finalizers")
-                .cloned()
-                .unwrap_or(Value::Array(vec![]));
+            obj["spec"]["finalizers"] = new.pointer("/spec/finalizers").cloned().unwrap_or(Value::Array(vec![]));
             obj
         }
         _ if call.kind.has_subresource("status") => with_field(new, "status", old.get("status")),
@@ -236,18 +204,11 @@ fn check_identity(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
 }
 
 fn namespace_mismatch() -> ApiError {
-    ApiError::BadRequest(
-        "the namespace of the provided object does not match the namespace sent on the request"
-            .into(),
-    )
+    ApiError::BadRequest("the namespace of the provided object does not match the namespace sent on the request".into())
 }
 
 fn content_type(call: &Call<'_>) -> String {
-    call.headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json")
-        .to_string()
+    call.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string()
 }
 
 /// Parses the body and checks it names this resource's apiVersion and kind.
@@ -260,9 +221,7 @@ fn read_object(call: &Call<'_>, body: &[u8]) -> Result<Value, ApiError> {
         other => ApiError::BadRequest(other.to_string()),
     })?;
     if !obj.is_object() {
-        return Err(ApiError::BadRequest(format!(
-            "the body must be a JSON object, not {obj}"
-        )));
+        return Err(ApiError::BadRequest(format!("the body must be a JSON object, not {obj}")));
     }
     check_type_meta(call, &obj)?;
     Ok(obj)
@@ -270,20 +229,13 @@ fn read_object(call: &Call<'_>, body: &[u8]) -> Result<Value, ApiError> {
 
 fn check_type_meta(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
     let expected = call.kind.api_version();
-    let api_version = obj
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     if kind.is_empty() {
-        return Err(ApiError::BadRequest(format!(
-            "Object 'Kind' is missing in '{obj}'"
-        )));
+        return Err(ApiError::BadRequest(format!("Object 'Kind' is missing in '{obj}'")));
     }
     if api_version.is_empty() {
-        return Err(ApiError::BadRequest(format!(
-            "Object 'apiVersion' is missing in '{obj}'"
-        )));
+        return Err(ApiError::BadRequest(format!("Object 'apiVersion' is missing in '{obj}'")));
     }
     if api_version != expected {
         return Err(ApiError::BadRequest(format!(
@@ -317,9 +269,7 @@ fn generate_name(obj: &mut Value) {
     if meta::name(obj).is_some() {
         return;
     }
-    let prefix = meta::str_at(obj, &["metadata", "generateName"])
-        .unwrap_or_default()
-        .to_string();
+    let prefix = meta::str_at(obj, &["metadata", "generateName"]).unwrap_or_default().to_string();
     if !prefix.is_empty() {
         let name = format!("{prefix}{}", meta::random_suffix());
         meta::metadata_mut(obj).insert("name".into(), Value::String(name));
@@ -331,31 +281,20 @@ fn generate_name(obj: &mut Value) {
 fn typed_check(call: &Call<'_>, obj: &Value) -> Result<(Value, Vec<String>), ApiError> {
     let typed = (call.kind.decode)(obj).map_err(|e| {
         let k = call.kind.kind;
-        ApiError::BadRequest(format!(
-            "{k} in version \"{}\" cannot be handled as a {k}: {e}",
-            call.kind.version
-        ))
+        ApiError::BadRequest(format!("{k} in version \"{}\" cannot be handled as a {k}: {e}", call.kind.version))
     })?;
     let unknown = decode::unknown_fields(obj, &typed);
-    let messages: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
+    let messages: Vec<String> = unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
     match call.params.field_validation()? {
-        FieldValidation::Strict if !messages.is_empty() => Err(ApiError::BadRequest(format!(
-            "strict decoding error: {}",
-            messages.join(", ")
-        ))),
+        FieldValidation::Strict if !messages.is_empty() => {
+            Err(ApiError::BadRequest(format!("strict decoding error: {}", messages.join(", "))))
+        }
         FieldValidation::Warn => Ok((typed, messages)),
         _ => Ok((typed, Vec::new())),
     }
 }
 
-fn invalid_unless_empty(
-    call: &Call<'_>,
-    obj: &Value,
-    causes: Vec<FieldError>,
-) -> Result<(), ApiError> {
+fn invalid_unless_empty(call: &Call<'_>, obj: &Value, causes: Vec<FieldError>) -> Result<(), ApiError> {
     if causes.is_empty() {
         return Ok(());
     }
@@ -372,7 +311,8 @@ async fn ensure_namespace_accepts(call: &Call<'_>) -> Result<(), ApiError> {
     let Some(ns) = call.info.namespace.as_deref() else {
         return Ok(());
     };
-    let Some(namespaces) = call.api.registry.resource("", "v1", "namespaces") else {
+    let registry = call.api.registry();
+    let Some(namespaces) = registry.resource("", "v1", "namespaces") else {
         return Ok(());
     };
     let stored = call.api.store.get(&namespaces.key(None, ns)).await?;

@@ -34,15 +34,8 @@ impl History {
     /// A history that starts at `revision` (nothing earlier can be replayed).
     pub fn new(revision: u64, capacity: usize) -> Self {
         let (live, _) = broadcast::channel(capacity.max(16));
-        let inner = Inner {
-            events: VecDeque::with_capacity(capacity),
-            floor: revision,
-        };
-        History {
-            inner: Mutex::new(inner),
-            live,
-            capacity,
-        }
+        let inner = Inner { events: VecDeque::with_capacity(capacity), floor: revision };
+        History { inner: Mutex::new(inner), live, capacity }
     }
 
     /// Records and publishes one event. Callers publish in revision order.
@@ -62,25 +55,12 @@ impl History {
     pub fn watch(&self, prefix: &str, from: u64) -> Result<WatchStream> {
         let inner = self.lock();
         if from < inner.floor {
-            return Err(StorageError::Compacted {
-                requested: from,
-                oldest: inner.floor + 1,
-            });
+            return Err(StorageError::Compacted { requested: from, oldest: inner.floor + 1 });
         }
-        let backlog = inner
-            .events
-            .iter()
-            .filter(|e| e.revision > from && e.key.starts_with(prefix))
-            .cloned()
-            .collect();
+        let backlog = inner.events.iter().filter(|e| e.revision > from && e.key.starts_with(prefix)).cloned().collect();
         // Subscribing while holding the lock means no event falls between backlog and live.
         let live = self.live.subscribe();
-        Ok(WatchStream {
-            prefix: prefix.to_string(),
-            backlog,
-            live,
-            last: from,
-        })
+        Ok(WatchStream { prefix: prefix.to_string(), backlog, live, last: from })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -124,13 +104,7 @@ mod tests {
     use bytes::Bytes;
 
     fn event(rev: u64, key: &str) -> Event {
-        Event {
-            kind: EventKind::Added,
-            key: key.into(),
-            revision: rev,
-            value: Bytes::new(),
-            prev: None,
-        }
+        Event { kind: EventKind::Added, key: key.into(), revision: rev, value: Bytes::new(), prev: None }
     }
 
     #[tokio::test]
@@ -150,10 +124,7 @@ mod tests {
         for r in 1..=4 {
             h.publish(event(r, "/a"));
         }
-        assert!(matches!(
-            h.watch("/", 1),
-            Err(StorageError::Compacted { .. })
-        ));
+        assert!(matches!(h.watch("/", 1), Err(StorageError::Compacted { .. })));
         assert!(h.watch("/", 2).is_ok());
     }
 }

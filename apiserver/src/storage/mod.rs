@@ -56,11 +56,7 @@ pub enum StorageError {
     #[error("key {0} not found")]
     NotFound(String),
     #[error("key {key} is at revision {actual}, not {expected}")]
-    Conflict {
-        key: String,
-        expected: u64,
-        actual: u64,
-    },
+    Conflict { key: String, expected: u64, actual: u64 },
     #[error("revision {requested} is older than the oldest kept ({oldest})")]
     Compacted { requested: u64, oldest: u64 },
     #[error("storage backend: {0}")]

@@ -5,13 +5,11 @@
 //! so an acknowledged write survives `kill -9`. sled blocks (on its IO buffers and on fsync),
 //! so every write runs on tokio's blocking pool, never on a runtime worker.
 
-use super::{
-    Event, EventKind, History, Page, Result, Storage, StorageError, Versioned, WatchStream,
-};
+use super::{Event, EventKind, History, Page, Result, Storage, StorageError, Versioned, WatchStream};
 use bytes::Bytes;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 const REVISION_KEY: &[u8] = b"\x00meta/revision";
 
@@ -85,25 +83,16 @@ impl Inner {
         self.revision.store(revision, Ordering::SeqCst);
         let prev = current.as_ref().map(|c| c.value.clone());
         let value = next.or_else(|| prev.clone()).unwrap_or_default();
-        self.history.publish(Event {
-            kind,
-            key: key.to_string(),
-            revision,
-            value,
-            prev,
-        });
+        self.history.publish(Event { kind, key: key.to_string(), revision, value, prev });
         Ok((revision, current))
     }
-
 }
 
 fn check(key: &str, current: &Versioned, expected: Option<u64>) -> Result<()> {
     match expected {
-        Some(e) if e != current.revision => Err(StorageError::Conflict {
-            key: key.into(),
-            expected: e,
-            actual: current.revision,
-        }),
+        Some(e) if e != current.revision => {
+            Err(StorageError::Conflict { key: key.into(), expected: e, actual: current.revision })
+        }
         _ => Ok(()),
     }
 }
@@ -191,10 +180,7 @@ fn encode(revision: u64, value: &[u8]) -> Vec<u8> {
 
 fn decode(key: &str, raw: &[u8]) -> Result<Versioned> {
     let revision = decode_u64(raw).ok_or_else(|| StorageError::Corrupt(key.into()))?;
-    Ok(Versioned {
-        value: Bytes::copy_from_slice(&raw[8..]),
-        revision,
-    })
+    Ok(Versioned { value: Bytes::copy_from_slice(&raw[8..]), revision })
 }
 
 fn decode_u64(raw: &[u8]) -> Option<u64> {
@@ -214,34 +200,17 @@ mod tests {
     #[tokio::test]
     async fn every_write_bumps_the_one_global_revision() {
         let (_d, s) = store();
-        let a = s
-            .create("/registry/a/x", Bytes::from_static(b"1"))
-            .await
-            .expect("create");
-        let b = s
-            .create("/registry/b/y", Bytes::from_static(b"2"))
-            .await
-            .expect("create");
+        let a = s.create("/registry/a/x", Bytes::from_static(b"1")).await.expect("create");
+        let b = s.create("/registry/b/y", Bytes::from_static(b"2")).await.expect("create");
         assert_eq!(b, a + 1);
-        assert_eq!(
-            s.get("/registry/a/x")
-                .await
-                .expect("get")
-                .map(|v| v.revision),
-            Some(a)
-        );
+        assert_eq!(s.get("/registry/a/x").await.expect("get").map(|v| v.revision), Some(a));
     }
 
     #[tokio::test]
     async fn an_update_at_a_stale_revision_conflicts() {
         let (_d, s) = store();
-        let r = s
-            .create("/k", Bytes::from_static(b"1"))
-            .await
-            .expect("create");
-        s.update("/k", Some(r), Bytes::from_static(b"2"))
-            .await
-            .expect("update");
+        let r = s.create("/k", Bytes::from_static(b"1")).await.expect("create");
+        s.update("/k", Some(r), Bytes::from_static(b"2")).await.expect("update");
         let stale = s.update("/k", Some(r), Bytes::from_static(b"3")).await;
         assert!(matches!(stale, Err(StorageError::Conflict { .. })));
     }
@@ -250,20 +219,13 @@ mod tests {
     async fn a_listing_pages_in_key_order() {
         let (_d, s) = store();
         for n in ["c", "a", "b"] {
-            s.create(&format!("/p/{n}"), Bytes::from_static(b"v"))
-                .await
-                .expect("create");
+            s.create(&format!("/p/{n}"), Bytes::from_static(b"v")).await.expect("create");
         }
-        s.create("/q/z", Bytes::from_static(b"v"))
-            .await
-            .expect("create");
+        s.create("/q/z", Bytes::from_static(b"v")).await.expect("create");
         let first = s.list("/p/", None, 2).await.expect("list");
         let keys: Vec<_> = first.items.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["/p/a", "/p/b"]);
-        let rest = s
-            .list("/p/", first.more_after.as_deref(), 2)
-            .await
-            .expect("list");
+        let rest = s.list("/p/", first.more_after.as_deref(), 2).await.expect("list");
         assert_eq!(rest.items.len(), 1);
         assert!(rest.more_after.is_none());
     }
@@ -273,9 +235,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let rev = {
             let s = SledStore::open(dir.path(), 10).expect("open");
-            s.create("/k", Bytes::from_static(b"v"))
-                .await
-                .expect("create")
+            s.create("/k", Bytes::from_static(b"v")).await.expect("create")
         };
         let s = SledStore::open(dir.path(), 10).expect("reopen");
         assert_eq!(s.revision(), rev);
@@ -285,9 +245,7 @@ mod tests {
     #[tokio::test]
     async fn a_delete_is_watched_with_the_last_value() {
         let (_d, s) = store();
-        s.create("/k", Bytes::from_static(b"v"))
-            .await
-            .expect("create");
+        s.create("/k", Bytes::from_static(b"v")).await.expect("create");
         let mut w = s.watch("/", s.revision()).expect("watch");
         s.delete("/k", None).await.expect("delete");
         let e = w.next().await.expect("event");
