@@ -59,12 +59,27 @@ fn qos_class(pod: &Value) -> &'static str {
     }
 }
 
-/// Kind-specific checks beyond metadata.
-pub fn validate_kind(kind: &Kind, obj: &Value) -> Vec<FieldError> {
+/// Kubernetes' defaults for the kind (pkg/apis/*/v1/defaults.go), before validation.
+pub fn default(kind: &Kind, obj: &mut Value) {
+    apis::default(kind.group, kind.kind, obj);
+}
+
+/// What an update keeps from the stored object that the client may leave out.
+pub fn prepare_update(kind: &Kind, obj: &mut Value, old: &Value) {
+    apis::prepare_update(kind.group, kind.kind, obj, old);
+}
+
+/// Kind-specific checks beyond metadata, of a create (old None) or an update.
+pub fn validate_kind(kind: &Kind, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
     match (kind.group, kind.kind) {
         ("apiextensions.k8s.io", "CustomResourceDefinition") => crate::crd::validate(obj),
-        _ => Vec::new(),
+        (group, name) => apis::validate(group, name, obj, old),
     }
+}
+
+/// Checks of a status write (the status subresource).
+pub fn validate_status(kind: &Kind, obj: &Value, old: &Value) -> Vec<FieldError> {
+    apis::validate_status(kind.group, kind.kind, obj, old)
 }
 
 /// True for kinds whose writes change what the server serves (the registry).

@@ -153,10 +153,11 @@ async fn the_main_resource_cannot_write_status_and_status_cannot_write_spec() {
     let url = "/apis/apps/v1/namespaces/default/deployments";
     let (_, created) = s.post(url, deploy).await;
     assert!(created.get("status").is_none_or(|st| st.get("replicas").is_none()), "status reset on create");
+    assert_eq!(created["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%", "defaulted");
     let patch = json!({"spec": {"replicas": 5}, "status": {"replicas": 2}});
     let (_, after) = s.call("PATCH", &format!("{url}/d/status"), Some(patch), "application/merge-patch+json").await;
     assert_eq!(after["status"]["replicas"], 2);
-    assert!(after["spec"].get("replicas").is_none(), "status subresource ignores spec");
+    assert_eq!(after["spec"]["replicas"], 1, "status subresource ignores spec (1 is the default)");
     assert_eq!(after["metadata"]["generation"], 1);
 }
 
@@ -304,4 +305,17 @@ async fn binding_assigns_a_pod_once_and_scale_changes_replicas() {
     assert_eq!(scale["status"]["selector"], "a=b");
     let (_, d) = s.get("/apis/apps/v1/namespaces/default/deployments/d").await;
     assert_eq!((d["spec"]["replicas"].as_i64(), d["metadata"]["generation"].as_i64()), (Some(4), Some(2)));
+}
+
+#[tokio::test]
+async fn seed_004s_session_affinity_cluster_ip_is_rejected_with_the_supported_values() {
+    let s = server().await;
+    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"sessionAffinity": "ClusterIP", "selector": {"app": "web"}, "ports": [{"port": 80}]}});
+    let (code, status) = s.post("/api/v1/namespaces/default/services", svc).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    let msg = status["message"].as_str().unwrap_or_default();
+    assert!(msg.contains(r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#), "{msg}");
+    let (_, list) = s.get("/api/v1/namespaces/default/services").await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "nothing is stored");
 }

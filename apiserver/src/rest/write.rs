@@ -24,13 +24,13 @@ pub async fn create(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
     set_namespace(call, &mut obj)?;
     generate_name(&mut obj);
     let (mut obj, warnings) = typed_check(call, &obj)?;
-    strategy::prepare_create(call.kind, &mut obj);
     meta::fill_for_create(&mut obj, call.kind.generation);
-    let mut errs = strategy::validate_meta(call.kind, &obj);
-    errs.extend(strategy::validate_kind(call.kind, &obj));
-    invalid_unless_empty(call, &obj, errs)?;
+    strategy::default(call.kind, &mut obj);
+    strategy::prepare_create(call.kind, &mut obj);
+    invalid_unless_empty(call, &obj, strategy::validate_meta(call.kind, &obj))?;
     ensure_namespace_accepts(call).await?;
     let _allocation = super::services::allocate(call, &mut obj, None).await?;
+    invalid_unless_empty(call, &obj, strategy::validate_kind(call.kind, &obj, None))?;
     if call.params.dry_run()? {
         return Ok(respond(StatusCode::CREATED, &obj, &warnings));
     }
@@ -124,11 +124,21 @@ pub(super) async fn replace(
     let (typed, warnings) = typed_check(call, &new)?;
     let mut obj = merge_with_subresource(call, typed, old);
     meta::keep_system_fields(&mut obj, old);
+    strategy::default(call.kind, &mut obj);
+    let status_write = call.info.subresource.as_deref() == Some("status");
+    if !status_write {
+        strategy::prepare_update(call.kind, &mut obj, old);
+    }
     if call.kind.generation && meta::spec_changed(&obj, old) {
         meta::bump_generation(&mut obj);
     }
     invalid_unless_empty(call, &obj, strategy::validate_meta(call.kind, &obj))?;
     let _allocation = super::services::allocate(call, &mut obj, Some(old)).await?;
+    let errs = match status_write {
+        true => strategy::validate_status(call.kind, &obj, old),
+        false => strategy::validate_kind(call.kind, &obj, Some(old)),
+    };
+    invalid_unless_empty(call, &obj, errs)?;
     meta::set_resource_version(&mut obj, stored.revision);
     if obj == *old || call.params.dry_run()? {
         return Ok((obj, warnings));
