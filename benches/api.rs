@@ -172,7 +172,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let client = kube::Client::try_from(kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?)?;
     let pods: Api<Pod> = Api::namespaced(client, "default");
-    println!("minik8s API benchmark: {PER_LEVEL} ops per level, 2 KiB pods (store = sled alone, api = HTTPS + kube-rs)");
+    println!(
+        "minik8s API benchmark: {PER_LEVEL} ops per level, 2 KiB pods (store = sled alone, api = HTTPS + kube-rs)"
+    );
     for (round, &conc) in LEVELS.iter().enumerate() {
         let (sc, sg) = store_bench(store.clone(), conc, round).await;
         let (ac, ag) = api_bench(pods.clone(), conc).await;
@@ -205,7 +207,10 @@ async fn main() -> anyhow::Result<()> {
         api_list.as_secs_f64() * 1e3,
         api_list.as_secs_f64() / store_list.as_secs_f64().max(1e-9)
     );
-    println!("api watch      create -> event seen: {:.2} ms mean over 100", watch_latency(pods).await.as_secs_f64() * 1e3);
+    println!(
+        "api watch      create -> event seen: {:.2} ms mean over 100",
+        watch_latency(pods).await.as_secs_f64() * 1e3
+    );
     started.serve.abort();
     Ok(())
 }

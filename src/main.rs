@@ -85,14 +85,11 @@ struct ServerFlags {
 }
 
 fn parse_mode(s: &str) -> Result<u32, String> {
-    u32::from_str_radix(s.trim_start_matches("0o"), 8)
-        .map_err(|e| format!("not an octal mode: {e}"))
+    u32::from_str_radix(s.trim_start_matches("0o"), 8).map_err(|e| format!("not an octal mode: {e}"))
 }
 
 fn parse_range(s: &str) -> Result<(u16, u16), String> {
-    let (a, b) = s
-        .split_once('-')
-        .ok_or("expected LOW-HIGH, e.g. 30000-32767")?;
+    let (a, b) = s.split_once('-').ok_or("expected LOW-HIGH, e.g. 30000-32767")?;
     let lo: u16 = a.parse().map_err(|e| format!("{a}: {e}"))?;
     let hi: u16 = b.parse().map_err(|e| format!("{b}: {e}"))?;
     if lo > hi {
@@ -102,6 +99,23 @@ fn parse_range(s: &str) -> Result<(u16, u16), String> {
 }
 
 impl ServerFlags {
+    fn kubelet_config(&self, server_token: &str) -> kubelet::Config {
+        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "minik8s".into());
+        kubelet::Config {
+            node_name: self.node_name.clone().unwrap_or_else(|| hostname.trim().to_lowercase()),
+            data_dir: self.data_dir.clone(),
+            container_runtime_endpoint: self.container_runtime_endpoint.clone(),
+            node_labels: self.node_label.clone(),
+            node_taints: self.node_taint.clone(),
+            cluster_dns: self.cluster_dns,
+            cluster_domain: self.cluster_domain.clone(),
+            server_token: server_token.to_string(),
+            control_plane: true,
+            node_ip: None,
+            kubelet_port: 10250,
+        }
+    }
+
     fn api_config(&self) -> apiserver::Config {
         apiserver::Config {
             data_dir: self.data_dir.clone(),
@@ -109,10 +123,7 @@ impl ServerFlags {
             https_port: self.https_listen_port,
             tls_sans: self.tls_san.clone(),
             token: self.token.clone(),
-            write_kubeconfig: self
-                .write_kubeconfig
-                .clone()
-                .unwrap_or_else(|| self.data_dir.join("kubeconfig.yaml")),
+            write_kubeconfig: self.write_kubeconfig.clone().unwrap_or_else(|| self.data_dir.join("kubeconfig.yaml")),
             write_kubeconfig_mode: self.write_kubeconfig_mode,
             service_cidr: self.service_cidr.clone(),
             cluster_cidr: self.cluster_cidr.clone(),
@@ -124,41 +135,53 @@ impl ServerFlags {
     }
 }
 
+/// Every component is an API client over HTTPS, even in this process (DESIGN.md).
+async fn client(kubeconfig: &std::path::Path) -> Result<kube::Client> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).context("reading the admin kubeconfig")?;
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
+    Ok(kube::Client::try_from(cfg)?)
+}
+
 async fn server(flags: ServerFlags) -> Result<()> {
     let config = flags.api_config();
-    eprintln!(
-        "minik8s: starting the API server (data in {})",
-        config.data_dir.display()
-    );
-    let started = apiserver::start(&config)
-        .await
-        .context("starting the API server")?;
+    eprintln!("minik8s: starting the API server (data in {})", config.data_dir.display());
+    let started = apiserver::start(&config).await.context("starting the API server")?;
     eprintln!("minik8s: API server ready on https://{}", started.address);
-    eprintln!(
-        "minik8s: kubeconfig written to {}",
-        config.write_kubeconfig.display()
-    );
+    eprintln!("minik8s: kubeconfig written to {}", config.write_kubeconfig.display());
+    let client = client(&config.write_kubeconfig).await?;
+    let mut components = tokio::task::JoinSet::new();
+    if !flags.disable_controller_manager {
+        let cfg = controllers::Config {
+            cluster_cidr: flags.cluster_cidr.clone(),
+            root_ca: started.pki.ca_cert.clone(),
+            ..Default::default()
+        };
+        components.spawn(controllers::run(client.clone(), cfg));
+        eprintln!("minik8s: controller manager started");
+    }
+    if !flags.disable_scheduler {
+        components.spawn(scheduler::run(client.clone(), scheduler::Config::default()));
+        eprintln!("minik8s: scheduler started");
+    }
     if !flags.disable_agent {
-        eprintln!("minik8s: no node runs yet (the kubelet is not built); the API is served alone");
+        components.spawn(kubelet::run(client.clone(), flags.kubelet_config(&started.pki.token)));
+        eprintln!("minik8s: node agent starting");
     }
     tokio::select! {
         r = started.serve => r.context("the API server stopped")?,
         _ = tokio::signal::ctrl_c() => eprintln!("minik8s: interrupted, stopping"),
     }
+    components.shutdown().await;
     Ok(())
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Command::Server(flags) => runtime.block_on(server(flags)),
     }

@@ -29,11 +29,7 @@ async fn every_acknowledged_write_survives_kill_9_mid_load() {
         writers.push(tokio::spawn(async move {
             for i in 0.. {
                 let name = format!("cm-{w}-{i}");
-                if api
-                    .create(&PostParams::default(), &configmap(&name))
-                    .await
-                    .is_err()
-                {
+                if api.create(&PostParams::default(), &configmap(&name)).await.is_err() {
                     break;
                 }
                 acked.lock().expect("lock").push(name);
@@ -62,13 +58,7 @@ async fn every_acknowledged_write_survives_kill_9_mid_load() {
         .collect();
     let lost: Vec<&String> = acked.iter().filter(|n| !present.contains(*n)).collect();
     assert!(acked.len() >= 300);
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged writes lost, e.g. {:?}",
-        lost.len(),
-        acked.len(),
-        lost.first()
-    );
+    assert!(lost.is_empty(), "{} of {} acknowledged writes lost, e.g. {:?}", lost.len(), acked.len(), lost.first());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,9 +76,7 @@ async fn a_kube_rs_watcher_sees_a_thousand_writes_in_order() {
     }
     let writer = tokio::spawn(async move {
         for i in 0..1000 {
-            api.create(&PostParams::default(), &configmap(&format!("w-{i:04}")))
-                .await
-                .expect("create");
+            api.create(&PostParams::default(), &configmap(&format!("w-{i:04}"))).await.expect("create");
         }
     });
     let mut seen = Vec::new();
@@ -100,13 +88,7 @@ async fn a_kube_rs_watcher_sees_a_thousand_writes_in_order() {
             .expect("stream")
             .expect("event");
         if let watcher::Event::Apply(cm) = ev {
-            let rv: u64 = cm
-                .metadata
-                .resource_version
-                .as_deref()
-                .unwrap_or("0")
-                .parse()
-                .expect("numeric rv");
+            let rv: u64 = cm.metadata.resource_version.as_deref().unwrap_or("0").parse().expect("numeric rv");
             assert!(rv > last_rv, "resourceVersions increase");
             last_rv = rv;
             seen.push(cm.metadata.name.unwrap_or_default());

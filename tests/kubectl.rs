@@ -13,10 +13,7 @@ fn kubectl_get_ns_shows_the_system_namespaces_as_active() {
     let c = Cluster::start();
     let out = c.ok(&["get", "ns"]);
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        let line = out
-            .lines()
-            .find(|l| l.starts_with(ns))
-            .unwrap_or_else(|| panic!("{ns} missing in {out}"));
+        let line = out.lines().find(|l| l.starts_with(ns)).unwrap_or_else(|| panic!("{ns} missing in {out}"));
         assert!(line.contains("Active"), "{line}");
     }
     assert!(out.starts_with("NAME"), "{out}");
@@ -35,102 +32,53 @@ fn kubectl_version_reports_kubernetes_1_33() {
 fn api_resources_and_api_versions_list_every_group() {
     let c = Cluster::start();
     let res = c.ok(&["api-resources"]);
-    let deploy = res
-        .lines()
-        .find(|l| l.starts_with("deployments "))
-        .expect("deployments row");
+    let deploy = res.lines().find(|l| l.starts_with("deployments ")).expect("deployments row");
     for col in ["deploy", "apps/v1", "true", "Deployment"] {
         assert!(deploy.contains(col), "{deploy}");
     }
-    let ns = res
-        .lines()
-        .find(|l| l.starts_with("namespaces "))
-        .expect("namespaces row");
+    let ns = res.lines().find(|l| l.starts_with("namespaces ")).expect("namespaces row");
     assert!(ns.contains("false"), "{ns}");
     let versions = c.ok(&["api-versions"]);
-    for gv in [
-        "v1",
-        "apps/v1",
-        "batch/v1",
-        "networking.k8s.io/v1",
-        "rbac.authorization.k8s.io/v1",
-        "discovery.k8s.io/v1",
-    ] {
-        assert!(
-            versions.lines().any(|l| l == gv),
-            "{gv} missing in {versions}"
-        );
+    for gv in
+        ["v1", "apps/v1", "batch/v1", "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1", "discovery.k8s.io/v1"]
+    {
+        assert!(versions.lines().any(|l| l == gv), "{gv} missing in {versions}");
     }
 }
 
 #[test]
 fn applying_the_seed_objects_creates_them_and_twice_is_unchanged() {
     let c = Cluster::start();
-    for f in [
-        "deployment.yaml",
-        "service.yaml",
-        "configmap.yaml",
-        "daemonset.yaml",
-        "statefulset.yaml",
-    ] {
+    for f in ["deployment.yaml", "service.yaml", "configmap.yaml", "daemonset.yaml", "statefulset.yaml"] {
         let out = c.ok(&["apply", "-f", &fixture(f)]);
         assert!(out.contains("created"), "{f}: {out}");
         let again = c.ok(&["apply", "-f", &fixture(f)]);
         assert!(again.contains("unchanged"), "{f}: {again}");
     }
     let deploy = c.ok(&["get", "deploy", "mydp"]);
-    assert!(
-        deploy.contains("READY") && deploy.contains("UP-TO-DATE") && deploy.contains("mydp"),
-        "{deploy}"
-    );
+    assert!(deploy.contains("READY") && deploy.contains("UP-TO-DATE") && deploy.contains("mydp"), "{deploy}");
     let ds = c.ok(&["get", "ds", "-A", "-o", "wide"]);
-    assert!(
-        ds.contains("kube-system")
-            && ds.contains("fluentd-elasticsearch")
-            && ds.contains("CONTAINERS"),
-        "{ds}"
-    );
+    assert!(ds.contains("kube-system") && ds.contains("fluentd-elasticsearch") && ds.contains("CONTAINERS"), "{ds}");
     let svc = c.ok(&["get", "svc", "myclusterip", "-o", "wide"]);
-    assert!(
-        svc.contains("10.233.10.10") && svc.contains("80/TCP") && svc.contains("app=webui"),
-        "{svc}"
-    );
+    assert!(svc.contains("10.233.10.10") && svc.contains("80/TCP") && svc.contains("app=webui"), "{svc}");
 }
 
 #[test]
 fn a_changed_file_updates_the_object_and_keeps_other_fields() {
     let c = Cluster::start();
     c.ok(&["apply", "-f", &fixture("deployment.yaml")]);
-    let changed = std::fs::read_to_string(fixture("deployment.yaml"))
-        .expect("read")
-        .replace("nginx:1.14", "nginx:1.25");
+    let changed =
+        std::fs::read_to_string(fixture("deployment.yaml")).expect("read").replace("nginx:1.14", "nginx:1.25");
     let path = c.dir.path().join("changed.yaml");
     std::fs::write(&path, changed).expect("write");
     let out = c.ok(&["apply", "-f", path.to_str().expect("utf8")]);
     assert!(out.contains("configured"), "{out}");
-    let image = c.ok(&[
-        "get",
-        "deploy",
-        "mydp",
-        "-o",
-        "jsonpath={.spec.template.spec.containers[0].image}",
-    ]);
+    let image = c.ok(&["get", "deploy", "mydp", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
     assert_eq!(image, "nginx:1.25");
-    let port = c.ok(&[
-        "get",
-        "deploy",
-        "mydp",
-        "-o",
-        "jsonpath={.spec.template.spec.containers[0].ports[0].containerPort}",
-    ]);
+    let port =
+        c.ok(&["get", "deploy", "mydp", "-o", "jsonpath={.spec.template.spec.containers[0].ports[0].containerPort}"]);
     assert_eq!(port, "80");
-    let generation = c.ok(&[
-        "get",
-        "deploy",
-        "mydp",
-        "-o",
-        "jsonpath={.metadata.generation}",
-    ]);
+    let generation = c.ok(&["get", "deploy", "mydp", "-o", "jsonpath={.metadata.generation}"]);
     assert_eq!(generation, "2");
 }
 
@@ -139,50 +87,23 @@ fn get_yaml_describe_label_annotate_and_delete_work_on_a_configmap() {
     let c = Cluster::start();
     c.ok(&["apply", "-f", &fixture("configmap.yaml")]);
     let yaml = c.ok(&["get", "cm", "app-config", "-o", "yaml"]);
-    for want in [
-        "APP_MODE: learning",
-        "uid:",
-        "resourceVersion:",
-        "creationTimestamp:",
-        "namespace: default",
-    ] {
+    for want in ["APP_MODE: learning", "uid:", "resourceVersion:", "creationTimestamp:", "namespace: default"] {
         assert!(yaml.contains(want), "{want} missing in {yaml}");
     }
-    assert!(
-        c.ok(&["label", "cm", "app-config", "tier=web"])
-            .contains("labeled")
-    );
-    assert!(
-        c.ok(&["annotate", "cm", "app-config", "owner=me"])
-            .contains("annotated")
-    );
+    assert!(c.ok(&["label", "cm", "app-config", "tier=web"]).contains("labeled"));
+    assert!(c.ok(&["annotate", "cm", "app-config", "owner=me"]).contains("annotated"));
     let shown = c.ok(&["get", "cm", "-l", "tier=web", "-o", "name"]);
     assert_eq!(shown.trim(), "configmap/app-config");
     let described = c.ok(&["describe", "cm", "app-config"]);
     assert!(
-        described.contains("tier=web")
-            && described.contains("owner: me")
-            && described.contains("APP_MODE"),
+        described.contains("tier=web") && described.contains("owner: me") && described.contains("APP_MODE"),
         "{described}"
     );
-    assert!(
-        c.ok(&["label", "cm", "app-config", "tier-"])
-            .contains("unlabeled")
-    );
-    assert!(
-        c.ok(&["get", "cm", "-l", "tier=web", "-o", "name"])
-            .trim()
-            .is_empty()
-    );
-    assert!(
-        c.ok(&["delete", "-f", &fixture("configmap.yaml")])
-            .contains("deleted")
-    );
+    assert!(c.ok(&["label", "cm", "app-config", "tier-"]).contains("unlabeled"));
+    assert!(c.ok(&["get", "cm", "-l", "tier=web", "-o", "name"]).trim().is_empty());
+    assert!(c.ok(&["delete", "-f", &fixture("configmap.yaml")]).contains("deleted"));
     let gone = c.fails(&["get", "cm", "app-config"]);
-    assert!(
-        gone.contains("NotFound") || gone.contains("not found"),
-        "{gone}"
-    );
+    assert!(gone.contains("NotFound") || gone.contains("not found"), "{gone}");
 }
 
 #[test]
@@ -214,11 +135,7 @@ fn get_pods_watch_shows_a_pod_created_elsewhere() {
     // The watch is established once kubectl has listed (it prints nothing for an empty list),
     // so create until the watcher reports it, bounded.
     c.ok(&["run", "web", "--image=nginx", "--restart=Never"]);
-    let seen = (0..20).find_map(|_| {
-        rx.recv_timeout(Duration::from_secs(1))
-            .ok()
-            .filter(|l| l.starts_with("web "))
-    });
+    let seen = (0..20).find_map(|_| rx.recv_timeout(Duration::from_secs(1)).ok().filter(|l| l.starts_with("web ")));
     let _ = watch.kill();
     let _ = watch.wait();
     let line = seen.expect("kubectl get -w printed the new pod");
@@ -234,15 +151,9 @@ fn bad_input_gets_a_status_naming_the_problem_and_stores_nothing() {
         std::fs::write(&p, body).expect("write");
         p.to_str().expect("utf8").to_string()
     };
-    let bad_name = write(
-        "badname.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n",
-    );
+    let bad_name = write("badname.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n");
     let err = c.fails(&["create", "-f", &bad_name]);
-    assert!(
-        err.contains("metadata.name: Invalid value: \"Bad_Name\"") && err.contains("RFC 1123"),
-        "{err}"
-    );
+    assert!(err.contains("metadata.name: Invalid value: \"Bad_Name\"") && err.contains("RFC 1123"), "{err}");
 
     let bad_svc = write(
         "badsvc.yaml",
@@ -251,22 +162,13 @@ fn bad_input_gets_a_status_naming_the_problem_and_stores_nothing() {
     let err = c.fails(&["create", "-f", &bad_svc]);
     assert!(err.contains("DNS-1035"), "{err}");
 
-    let unknown = write(
-        "unknown.yaml",
-        "apiVersion: v1\nkind: Potato\nmetadata:\n  name: a\n",
-    );
+    let unknown = write("unknown.yaml", "apiVersion: v1\nkind: Potato\nmetadata:\n  name: a\n");
     let err = c.fails(&["create", "-f", &unknown]);
     assert!(err.contains("Potato"), "{err}");
 
-    let wrong_version = write(
-        "wrongver.yaml",
-        "apiVersion: apps/v2\nkind: Deployment\nmetadata:\n  name: a\n",
-    );
+    let wrong_version = write("wrongver.yaml", "apiVersion: apps/v2\nkind: Deployment\nmetadata:\n  name: a\n");
     let err = c.fails(&["create", "-f", &wrong_version]);
-    assert!(
-        err.contains("apps/v2") || err.contains("Deployment"),
-        "{err}"
-    );
+    assert!(err.contains("apps/v2") || err.contains("Deployment"), "{err}");
 
     let wrong_type = write(
         "wrongtype.yaml",
@@ -282,31 +184,16 @@ fn bad_input_gets_a_status_naming_the_problem_and_stores_nothing() {
             "x".repeat(3 * 1024 * 1024 + 10)
         ),
     );
-    let err = c.fails(&[
-        "create",
-        "--raw",
-        "/api/v1/namespaces/default/configmaps",
-        "-f",
-        &big,
-    ]);
+    let err = c.fails(&["create", "--raw", "/api/v1/namespaces/default/configmaps", "-f", &big]);
     assert!(err.contains("too large") || err.contains("413"), "{err}");
 
     let malformed = write("malformed.json", "{\"apiVersion\": \"v1\", \"kind\": ");
-    let err = c.fails(&[
-        "create",
-        "--raw",
-        "/api/v1/namespaces/default/configmaps",
-        "-f",
-        &malformed,
-    ]);
+    let err = c.fails(&["create", "--raw", "/api/v1/namespaces/default/configmaps", "-f", &malformed]);
     assert!(err.contains("json") || err.contains("BadRequest"), "{err}");
 
     let cms = c.ok(&["get", "cm", "-o", "name"]);
     assert!(cms.trim().is_empty(), "nothing stored: {cms}");
-    assert!(
-        c.ok(&["get", "ns", "default"]).contains("Active"),
-        "the server keeps serving"
-    );
+    assert!(c.ok(&["get", "ns", "default"]).contains("Active"), "the server keeps serving");
 }
 
 #[test]
@@ -317,17 +204,10 @@ fn kubectl_1_27_works_as_well() {
     };
     let c = Cluster::start();
     let out = c.kubectl_with(&old, &["apply", "-f", &fixture("deployment.yaml")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = c.kubectl_with(&old, &["get", "deploy", "mydp"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("mydp") && text.contains("UP-TO-DATE"),
-        "{text}"
-    );
+    assert!(text.contains("mydp") && text.contains("UP-TO-DATE"), "{text}");
     let out = c.kubectl_with(&old, &["get", "ns"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("kube-system"));
 }
@@ -336,13 +216,7 @@ fn kubectl_1_27_works_as_well() {
 fn requests_without_credentials_get_401_with_a_status() {
     let c = Cluster::start();
     let url = format!("https://127.0.0.1:{}/api/v1/namespaces", c.port);
-    let out = Command::new("curl")
-        .args(["-sk", &url])
-        .output()
-        .expect("curl");
+    let out = Command::new("curl").args(["-sk", &url]).output().expect("curl");
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a Status body");
-    assert_eq!(
-        (body["kind"].as_str(), body["code"].as_i64()),
-        (Some("Status"), Some(401))
-    );
+    assert_eq!((body["kind"].as_str(), body["code"].as_i64()), (Some("Status"), Some(401)));
 }

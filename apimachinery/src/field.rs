@@ -11,7 +11,9 @@ pub enum FieldErrorKind {
     NotSupported,
     Forbidden,
     TooLong,
+    TooMany,
     Duplicate,
+    NotFound,
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +71,8 @@ impl FieldError {
             FieldErrorKind::Forbidden => "FieldValueForbidden",
             FieldErrorKind::TooLong => "FieldValueTooLong",
             FieldErrorKind::Duplicate => "FieldValueDuplicate",
+            FieldErrorKind::TooMany => "FieldValueTooMany",
+            FieldErrorKind::NotFound => "FieldValueNotFound",
         }
     }
 
@@ -81,6 +85,8 @@ impl FieldError {
             FieldErrorKind::Forbidden => "Forbidden",
             FieldErrorKind::TooLong => "Too long",
             FieldErrorKind::Duplicate => "Duplicate value",
+            FieldErrorKind::TooMany => "Too many",
+            FieldErrorKind::NotFound => "Not found",
         };
         let mut s = label.to_string();
         if let Some(v) = &self.value {

@@ -106,7 +106,7 @@ pub fn duplicate_go(p: &Path, rendered: &str) -> FieldError {
 /// value with the detail `not found`; the field and value are Kubernetes'. One place to change
 /// once the kind exists.
 pub fn not_found(p: &Path, value: impl Into<Value>) -> FieldError {
-    FieldError::invalid(p.as_str(), value, "not found")
+    FieldError { kind: FieldErrorKind::NotFound, field: p.to_string(), value: Some(value.into()), detail: String::new() }
 }
 
 /// Kubernetes' `field.TooLong` (`Too long: may not be more than N bytes`).
@@ -121,7 +121,8 @@ pub fn too_long(p: &Path, max: usize) -> FieldError {
 
 /// Kubernetes' `field.TooMany`; reported as Invalid until apimachinery has the kind.
 pub fn too_many(p: &Path, actual: usize, max: usize) -> FieldError {
-    FieldError::invalid(p.as_str(), actual, format!("must have at most {max} items"))
+    let detail = format!("must have at most {max} items");
+    FieldError { kind: FieldErrorKind::TooMany, field: p.to_string(), value: Some(actual.into()), detail }
 }
 
 /// `must be greater than or equal to 0` unless `value >= 0` (ValidateNonnegativeField).

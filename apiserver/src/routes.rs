@@ -142,7 +142,27 @@ async fn resource(State(app): State<Arc<App>>, req: Request) -> Response {
         Ok(b) if b.len() <= MAX_BODY => b,
         _ => return ApiError::TooLarge.into_response(),
     };
-    rest::serve(&app.api, info, params, parts.headers, body).await
+    let mut headers = parts.headers;
+    let body = match as_json(&mut headers, body) {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    rest::serve(&app.api, info, params, headers, body).await
+}
+
+/// kubectl 1.33's typed clients send protobuf bodies; they become JSON here, at the edge, so
+/// everything after sees one representation.
+fn as_json(headers: &mut HeaderMap, body: bytes::Bytes) -> Result<bytes::Bytes, ApiError> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !protobuf::is_protobuf(ct) || body.is_empty() {
+        return Ok(body);
+    }
+    let value = protobuf::decode(&body).map_err(|e| match e {
+        protobuf::DecodeError::UnknownKind { .. } => ApiError::UnsupportedMediaType(e.to_string()),
+        other => ApiError::BadRequest(other.to_string()),
+    })?;
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(bytes::Bytes::from(value.to_string()))
 }
 
 /// Pod subresources served by the node's kubelet through a proxy.

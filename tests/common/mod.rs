@@ -30,11 +30,7 @@ fn free_port() -> u16 {
 impl Cluster {
     pub fn start() -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut c = Cluster {
-            child: None,
-            dir,
-            port: free_port(),
-        };
+        let mut c = Cluster { child: None, dir, port: free_port() };
         c.boot();
         c
     }
@@ -60,8 +56,7 @@ impl Cluster {
                 eprintln!("[minik8s] {line}");
             }
         });
-        rx.recv_timeout(Duration::from_secs(30))
-            .expect("the server says it is ready within 30 s");
+        rx.recv_timeout(Duration::from_secs(30)).expect("the server says it is ready within 30 s");
         self.child = Some(child);
     }
 
@@ -93,11 +88,7 @@ impl Cluster {
     /// Runs kubectl and returns stdout, failing the test with stderr if it fails.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);
-        assert!(
-            out.status.success(),
-            "kubectl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "kubectl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -114,9 +105,7 @@ impl Cluster {
 
     pub async fn client(&self) -> kube::Client {
         let kc = kube::config::Kubeconfig::read_from(self.kubeconfig()).expect("read kubeconfig");
-        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-            .await
-            .expect("kube config");
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.expect("kube config");
         kube::Client::try_from(cfg).expect("kube client")
     }
 }

@@ -5,10 +5,10 @@
 //! * [`strategic_merge_patch`]: Kubernetes' strategic merge patch
 //!   (`application/strategic-merge-patch+json`), driven by the table in `schema`.
 //!
-//! Server-side apply (`application/apply-patch+yaml`) is only recognised here; applying
-//! it is the server's business.
+//! Server-side apply (`application/apply-patch+yaml`) is only recognised here; it is
+//! applied by [`crate::managed_fields::apply`].
 
-mod schema;
+pub(crate) mod schema;
 mod strategic;
 
 use serde_json::Value;

@@ -93,71 +93,101 @@ const SERVICE_SPEC: Lists = &[("ports", MergeKey("port"))];
 /// core/v1 ServiceAccount (top level).
 const SERVICE_ACCOUNT: Lists = &[("secrets", MergeKey("name"))];
 
-/// Where each kind embeds the structs above: (kind, path of the struct, its lists).
+/// A struct type whose lists the tables above describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Struct {
+    ObjectMeta,
+    PodSpec,
+    PodStatus,
+    /// Any status whose only merged list is `conditions`.
+    Conditions,
+    NodeSpec,
+    NodeStatus,
+    ServiceSpec,
+    ServiceAccount,
+}
+
+impl Struct {
+    fn lists(self) -> Lists {
+        match self {
+            Struct::ObjectMeta => OBJECT_META,
+            Struct::PodSpec => POD_SPEC,
+            Struct::PodStatus => POD_STATUS,
+            Struct::Conditions => CONDITIONS,
+            Struct::NodeSpec => NODE_SPEC,
+            Struct::NodeStatus => NODE_STATUS,
+            Struct::ServiceSpec => SERVICE_SPEC,
+            Struct::ServiceAccount => SERVICE_ACCOUNT,
+        }
+    }
+}
+
+use Struct::{
+    Conditions, NodeSpec, NodeStatus, ObjectMeta, PodSpec, PodStatus, ServiceAccount, ServiceSpec,
+};
+
+/// Where each kind embeds the structs above: (kind, path of the struct, the struct).
 /// Kind `*` applies to every kind, known or not: every object has an ObjectMeta.
-const EMBEDDED: &[(&str, &str, Lists)] = &[
-    ("*", "metadata", OBJECT_META),
-    ("Pod", "spec", POD_SPEC),
-    ("Pod", "status", POD_STATUS),
-    ("PodTemplate", "template.metadata", OBJECT_META),
-    ("PodTemplate", "template.spec", POD_SPEC),
-    (
-        "ReplicationController",
-        "spec.template.metadata",
-        OBJECT_META,
-    ),
-    ("ReplicationController", "spec.template.spec", POD_SPEC),
-    ("ReplicationController", "status", CONDITIONS),
-    ("Deployment", "spec.template.metadata", OBJECT_META),
-    ("Deployment", "spec.template.spec", POD_SPEC),
-    ("Deployment", "status", CONDITIONS),
-    ("ReplicaSet", "spec.template.metadata", OBJECT_META),
-    ("ReplicaSet", "spec.template.spec", POD_SPEC),
-    ("ReplicaSet", "status", CONDITIONS),
-    ("DaemonSet", "spec.template.metadata", OBJECT_META),
-    ("DaemonSet", "spec.template.spec", POD_SPEC),
-    ("DaemonSet", "status", CONDITIONS),
-    ("StatefulSet", "spec.template.metadata", OBJECT_META),
-    ("StatefulSet", "spec.template.spec", POD_SPEC),
-    (
-        "StatefulSet",
-        "spec.volumeClaimTemplates.metadata",
-        OBJECT_META,
-    ),
-    ("StatefulSet", "status", CONDITIONS),
-    ("Job", "spec.template.metadata", OBJECT_META),
-    ("Job", "spec.template.spec", POD_SPEC),
-    ("Job", "status", CONDITIONS),
-    ("CronJob", "spec.jobTemplate.metadata", OBJECT_META),
-    (
-        "CronJob",
-        "spec.jobTemplate.spec.template.metadata",
-        OBJECT_META,
-    ),
-    ("CronJob", "spec.jobTemplate.spec.template.spec", POD_SPEC),
-    ("Node", "spec", NODE_SPEC),
-    ("Node", "status", NODE_STATUS),
-    ("Service", "spec", SERVICE_SPEC),
-    ("Service", "status", CONDITIONS),
-    ("ServiceAccount", "", SERVICE_ACCOUNT),
-    ("Namespace", "status", CONDITIONS),
-    ("PersistentVolumeClaim", "status", CONDITIONS),
-    ("PodDisruptionBudget", "status", CONDITIONS),
-    ("HorizontalPodAutoscaler", "status", CONDITIONS),
+const EMBEDDED: &[(&str, &str, Struct)] = &[
+    ("*", "metadata", ObjectMeta),
+    ("Pod", "spec", PodSpec),
+    ("Pod", "status", PodStatus),
+    ("PodTemplate", "template.metadata", ObjectMeta),
+    ("PodTemplate", "template.spec", PodSpec),
+    ("ReplicationController", "spec.template.metadata", ObjectMeta),
+    ("ReplicationController", "spec.template.spec", PodSpec),
+    ("ReplicationController", "status", Conditions),
+    ("Deployment", "spec.template.metadata", ObjectMeta),
+    ("Deployment", "spec.template.spec", PodSpec),
+    ("Deployment", "status", Conditions),
+    ("ReplicaSet", "spec.template.metadata", ObjectMeta),
+    ("ReplicaSet", "spec.template.spec", PodSpec),
+    ("ReplicaSet", "status", Conditions),
+    ("DaemonSet", "spec.template.metadata", ObjectMeta),
+    ("DaemonSet", "spec.template.spec", PodSpec),
+    ("DaemonSet", "status", Conditions),
+    ("StatefulSet", "spec.template.metadata", ObjectMeta),
+    ("StatefulSet", "spec.template.spec", PodSpec),
+    ("StatefulSet", "spec.volumeClaimTemplates.metadata", ObjectMeta),
+    ("StatefulSet", "status", Conditions),
+    ("Job", "spec.template.metadata", ObjectMeta),
+    ("Job", "spec.template.spec", PodSpec),
+    ("Job", "status", Conditions),
+    ("CronJob", "spec.jobTemplate.metadata", ObjectMeta),
+    ("CronJob", "spec.jobTemplate.spec.template.metadata", ObjectMeta),
+    ("CronJob", "spec.jobTemplate.spec.template.spec", PodSpec),
+    ("Node", "spec", NodeSpec),
+    ("Node", "status", NodeStatus),
+    ("Service", "spec", ServiceSpec),
+    ("Service", "status", Conditions),
+    ("ServiceAccount", "", ServiceAccount),
+    ("Namespace", "status", Conditions),
+    ("PersistentVolumeClaim", "status", Conditions),
+    ("PodDisruptionBudget", "status", Conditions),
+    ("HorizontalPodAutoscaler", "status", Conditions),
 ];
 
 /// The strategy of the list at `path` in an object of `kind`; `None` means "replace".
 pub(crate) fn list_strategy(kind: &str, path: &str) -> Option<ListStrategy> {
+    embeddings(kind, path).find_map(|(embedded, relative)| {
+        embedded
+            .lists()
+            .iter()
+            .find(|(list, _)| *list == relative)
+            .map(|(_, strategy)| *strategy)
+    })
+}
+
+/// Each struct of the table that `path` (in an object of `kind`) lies in, with the path
+/// relative to that struct.
+pub(crate) fn embeddings<'a>(
+    kind: &'a str,
+    path: &'a str,
+) -> impl Iterator<Item = (Struct, &'a str)> + 'a {
     EMBEDDED
         .iter()
-        .filter(|(k, _, _)| *k == "*" || *k == kind)
-        .find_map(|(_, prefix, lists)| {
-            let relative = relative_path(path, prefix)?;
-            lists
-                .iter()
-                .find(|(list, _)| *list == relative)
-                .map(|(_, strategy)| *strategy)
-        })
+        .filter(move |(k, _, _)| *k == "*" || *k == kind)
+        .filter_map(move |(_, prefix, embedded)| Some((*embedded, relative_path(path, prefix)?)))
 }
 
 fn relative_path<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
