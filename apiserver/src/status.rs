@@ -17,6 +17,8 @@ pub enum ApiError {
     Conflict { group: String, resource: String, name: String, detail: String },
     #[error("{}", invalid_message(.group, .kind, .name, .causes))]
     Invalid { group: String, kind: String, name: String, causes: Vec<FieldError> },
+    #[error("{message}")]
+    ApplyConflict { message: String, causes: Vec<Value>, group: String, resource: String, name: String },
     #[error("{0}")]
     BadRequest(String),
     #[error("Unauthorized")]
@@ -54,7 +56,9 @@ impl ApiError {
     pub fn code(&self) -> StatusCode {
         match self {
             ApiError::NotFound { .. } | ApiError::UnknownPath => StatusCode::NOT_FOUND,
-            ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } | ApiError::ApplyConflict { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -73,7 +77,7 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. } | ApiError::UnknownPath => "NotFound",
             ApiError::AlreadyExists { .. } => "AlreadyExists",
-            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Conflict { .. } | ApiError::ApplyConflict { .. } => "Conflict",
             ApiError::Invalid { .. } => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Unauthorized => "Unauthorized",
@@ -95,6 +99,9 @@ impl ApiError {
             | ApiError::Conflict { group, resource, name, .. } => {
                 let plural = resource.split('.').next().unwrap_or(resource);
                 Some(json!({"name": name, "group": group, "kind": plural}))
+            }
+            ApiError::ApplyConflict { causes, group, resource, name, .. } => {
+                Some(json!({"name": name, "group": group, "kind": resource, "causes": causes}))
             }
             ApiError::Invalid { group, kind, name, causes } => {
                 let causes: Vec<Value> = causes

@@ -1,5 +1,6 @@
 //! The generic REST path: decode, admit, default, validate, store, encode, for every kind.
 
+mod apply;
 mod delete;
 mod filter;
 mod negotiate;

@@ -28,6 +28,7 @@ pub struct Params {
     pub dry_run: Option<String>,
     pub field_validation: Option<String>,
     pub field_manager: Option<String>,
+    pub force: Option<String>,
     pub grace_period_seconds: Option<i64>,
     pub propagation_policy: Option<String>,
     pub orphan_dependents: Option<String>,
@@ -55,6 +56,10 @@ impl Params {
 
     pub fn send_initial_events(&self) -> bool {
         truthy(&self.send_initial_events)
+    }
+
+    pub fn force(&self) -> bool {
+        truthy(&self.force)
     }
 
     pub fn dry_run(&self) -> Result<bool, ApiError> {

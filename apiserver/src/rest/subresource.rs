@@ -127,7 +127,7 @@ pub async fn write_scale(call: &Call<'_>, body: &[u8], patch: bool) -> Result<Re
     }
     let mut new = old.clone();
     new["spec"]["replicas"] = json!(replicas);
-    let (obj, _) = write::replace(call, new, &old, &stored).await?;
+    let (obj, _) = write::replace(call, new, &old, &stored, write::Ownership::Record).await?;
     Ok(respond(StatusCode::OK, &scale_of(&obj), &[]))
 }
 

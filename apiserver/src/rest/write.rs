@@ -20,10 +20,25 @@ pub async fn create(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
     if call.info.name.is_some() {
         return Err(ApiError::MethodNotAllowed);
     }
-    let mut obj = read_object(call, body)?;
+    let obj = read_object(call, body)?;
+    insert(call, obj, Ownership::Record).await
+}
+
+/// Whether a write records its fields in managedFields (apply records its own beforehand).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ownership {
+    Record,
+    AlreadyRecorded,
+}
+
+/// The create path after the body is read: typed check, defaults, validation, store.
+pub(super) async fn insert(call: &Call<'_>, mut obj: Value, ownership: Ownership) -> Result<Response, ApiError> {
     set_namespace(call, &mut obj)?;
     generate_name(&mut obj);
     let (mut obj, warnings) = typed_check(call, &obj)?;
+    if ownership == Ownership::Record {
+        super::apply::record(call, None, &mut obj);
+    }
     meta::fill_for_create(&mut obj, call.kind.generation);
     strategy::default(call.kind, &mut obj);
     strategy::prepare_create(call.kind, &mut obj);
@@ -58,7 +73,7 @@ pub async fn update(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
             return Err(call.conflict(call.name(), STALE));
         }
     }
-    let (obj, warnings) = replace(call, obj, &old, &stored).await?;
+    let (obj, warnings) = replace(call, obj, &old, &stored, Ownership::Record).await?;
     Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &warnings))
 }
 
@@ -66,16 +81,14 @@ pub async fn patch(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
     let ct = content_type(call);
     let kind = PatchType::from_content_type(&ct).ok_or_else(|| unsupported_patch(&ct))?;
     if kind == PatchType::Apply {
-        return Err(ApiError::UnsupportedMediaType(
-            "server-side apply (application/apply-patch+yaml) is not implemented yet".into(),
-        ));
+        return super::apply::apply(call, body).await;
     }
     let patch_doc: Value =
         serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
     for _ in 0..PATCH_RETRIES {
         let (old, stored) = call.load(call.name()).await?;
         let patched = apply_patch(call, kind, &old, &patch_doc)?;
-        match replace(call, patched, &old, &stored).await {
+        match replace(call, patched, &old, &stored, Ownership::Record).await {
             Err(ApiError::Conflict { .. }) if meta::resource_version(&patch_doc).is_none() => {
                 continue;
             }
@@ -119,11 +132,22 @@ pub(super) async fn replace(
     new: Value,
     old: &Value,
     stored: &Versioned,
+    ownership: Ownership,
 ) -> Result<(Value, Vec<String>), ApiError> {
     check_identity(call, &new)?;
     let (typed, warnings) = typed_check(call, &new)?;
+    let managed = typed.pointer("/metadata/managedFields").cloned();
     let mut obj = merge_with_subresource(call, typed, old);
     meta::keep_system_fields(&mut obj, old);
+    match ownership {
+        Ownership::Record => super::apply::record(call, Some(old), &mut obj),
+        // An apply through a subresource computed managedFields on the whole object.
+        Ownership::AlreadyRecorded => {
+            if let Some(m) = managed {
+                meta::metadata_mut(&mut obj).insert("managedFields".into(), m);
+            }
+        }
+    }
     strategy::default(call.kind, &mut obj);
     let status_write = call.info.subresource.as_deref() == Some("status");
     if !status_write {
@@ -199,7 +223,7 @@ fn with_field(mut obj: Value, field: &str, value: Option<&Value>) -> Value {
 }
 
 /// The body's name and namespace must be those of the URL.
-fn check_identity(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
+pub(super) fn check_identity(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
     let name = meta::name(obj).unwrap_or_default();
     if name != call.name() {
         return Err(ApiError::BadRequest(format!(
@@ -237,7 +261,7 @@ fn read_object(call: &Call<'_>, body: &[u8]) -> Result<Value, ApiError> {
     Ok(obj)
 }
 
-fn check_type_meta(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
+pub(super) fn check_type_meta(call: &Call<'_>, obj: &Value) -> Result<(), ApiError> {
     let expected = call.kind.api_version();
     let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
