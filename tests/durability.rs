@@ -15,6 +15,7 @@ fn configmap(name: &str) -> ConfigMap {
     let mut cm = ConfigMap::default();
     cm.metadata.name = Some(name.into());
     cm.data = Some(BTreeMap::from([("n".to_string(), name.to_string())]));
+    cm.metadata.labels = Some(BTreeMap::from([("test".to_string(), "durability".to_string())]));
     cm
 }
 
@@ -66,7 +67,8 @@ async fn a_kube_rs_watcher_sees_a_thousand_writes_in_order() {
     let c = Cluster::start();
     let client = c.client().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
-    let mut events = watcher(api.clone(), watcher::Config::default()).boxed();
+    // Only this test's objects: the controllers write ConfigMaps of their own (kube-root-ca.crt).
+    let mut events = watcher(api.clone(), watcher::Config::default().labels("test=durability")).boxed();
     // The initial list is empty; InitDone means the watch is established.
     loop {
         match events.next().await.expect("stream").expect("event") {

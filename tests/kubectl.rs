@@ -192,7 +192,8 @@ fn bad_input_gets_a_status_naming_the_problem_and_stores_nothing() {
     assert!(err.contains("json") || err.contains("BadRequest"), "{err}");
 
     let cms = c.ok(&["get", "cm", "-o", "name"]);
-    assert!(cms.trim().is_empty(), "nothing stored: {cms}");
+    let stored: Vec<&str> = cms.lines().filter(|l| *l != "configmap/kube-root-ca.crt").collect();
+    assert!(stored.is_empty(), "nothing stored: {cms}");
     assert!(c.ok(&["get", "ns", "default"]).contains("Active"), "the server keeps serving");
 }
 
@@ -219,4 +220,40 @@ fn requests_without_credentials_get_401_with_a_status() {
     let out = Command::new("curl").args(["-sk", &url]).output().expect("curl");
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a Status body");
     assert_eq!((body["kind"].as_str(), body["code"].as_i64()), (Some("Status"), Some(401)));
+}
+
+#[test]
+fn kubectl_1_33_create_and_expose_send_protobuf_and_work() {
+    let c = Cluster::start();
+    assert!(c.ok(&["create", "deployment", "np-pods", "--image=nginx", "--replicas=2"]).contains("created"));
+    let out = c.ok(&["expose", "deployment", "np-pods", "--type=NodePort", "--name=np-svc-v2", "--port=80"]);
+    assert!(out.contains("exposed"), "{out}");
+    let svc = c.ok(&["get", "svc", "np-svc-v2", "-o", "jsonpath={.spec.type} {.spec.ports[0].nodePort} {.spec.ports[0].targetPort}"]);
+    let parts: Vec<&str> = svc.split(' ').collect();
+    assert_eq!(parts[0], "NodePort");
+    assert!(parts[1].parse::<u16>().is_ok_and(|p| (30000..=32767).contains(&p)), "{svc}");
+    assert_eq!(parts[2], "80");
+    assert!(c.ok(&["create", "configmap", "c1", "--from-literal=a=b"]).contains("created"));
+    assert_eq!(c.ok(&["get", "cm", "c1", "-o", "jsonpath={.data.a}"]), "b");
+}
+
+#[test]
+fn server_side_apply_conflicts_with_kubectl_scale_until_forced() {
+    let c = Cluster::start();
+    let f = fixture("deployment.yaml");
+    assert!(c.ok(&["apply", "--server-side", "-f", &f]).contains("serverside-applied"));
+    c.ok(&["scale", "deploy", "mydp", "--replicas=5"]);
+    let err = c.fails(&["apply", "--server-side", "-f", &f]);
+    assert!(err.contains("Apply failed with 1 conflict") && err.contains(".spec.replicas"), "{err}");
+    c.ok(&["apply", "--server-side", "--force-conflicts", "-f", &f]);
+    assert_eq!(c.ok(&["get", "deploy", "mydp", "-o", "jsonpath={.spec.replicas}"]), "3");
+}
+
+#[test]
+fn seed_004s_session_affinity_typo_is_rejected_with_kubernetes_wording() {
+    let c = Cluster::start();
+    let p = c.dir.path().join("affinity.yaml");
+    std::fs::write(&p, "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  sessionAffinity: ClusterIP\n  selector:\n    app: web\n  ports:\n  - port: 80\n").expect("write");
+    let err = c.fails(&["apply", "-f", p.to_str().expect("utf8")]);
+    assert!(err.contains(r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#), "{err}");
 }
