@@ -98,13 +98,12 @@ pub fn validate_meta(kind: &Kind, obj: &Value) -> Vec<FieldError> {
             }
         }
     }
-    if kind.namespaced {
-        if let Some(ns) = meta::namespace(obj) {
+    if kind.namespaced
+        && let Some(ns) = meta::namespace(obj) {
             for msg in validation::is_dns1123_label(ns) {
                 errs.push(FieldError::invalid("metadata.namespace", ns, msg));
             }
         }
-    }
     errs.extend(label_errors(obj));
     errs.extend(annotation_errors(obj));
     errs

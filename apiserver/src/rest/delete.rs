@@ -122,7 +122,7 @@ fn propagation_finalizer(opts: &DeleteOptions) -> Option<&'static str> {
 
 /// A pod bound to a node is deleted gracefully: the kubelet finishes it once it has stopped.
 fn grace_period(call: &Call<'_>, opts: &DeleteOptions, obj: &Value) -> Option<i64> {
-    if call.kind.kind != "Pod" || call.kind.group != "" {
+    if call.kind.kind != "Pod" || !call.kind.group.is_empty() {
         return None;
     }
     let bound = meta::str_at(obj, &["spec", "nodeName"]).is_some_and(|n| !n.is_empty());
@@ -209,11 +209,10 @@ fn mark_deleting(call: &Call<'_>, obj: &mut Value, grace: Option<i64>) {
 fn add_finalizer(obj: &mut Value, f: &str) {
     let m = meta::metadata_mut(obj);
     let list = m.entry("finalizers").or_insert_with(|| Value::Array(vec![]));
-    if let Value::Array(items) = list {
-        if !items.iter().any(|i| i == f) {
+    if let Value::Array(items) = list
+        && !items.iter().any(|i| i == f) {
             items.push(Value::String(f.into()));
         }
-    }
 }
 
 fn gone(call: &Call<'_>, name: &str, e: StorageError) -> ApiError {

@@ -151,11 +151,10 @@ async fn dispatch(
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let output = Output::negotiate(accept, &params);
     let call = Call { api, kind, info, params, headers: headers.clone(), output };
-    if let Some(sub) = call.info.subresource.as_deref() {
-        if let Some(resp) = special_subresource(&call, sub, &body).await {
+    if let Some(sub) = call.info.subresource.as_deref()
+        && let Some(resp) = special_subresource(&call, sub, &body).await {
             return resp;
         }
-    }
     match call.info.verb {
         Verb::Get => read::get(&call).await,
         Verb::List => read::list(&call).await,
