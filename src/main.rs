@@ -76,6 +76,9 @@ struct ServerFlags {
     /// Taint for this node, KEY=VALUE:EFFECT (repeatable).
     #[arg(long)]
     node_taint: Vec<String>,
+    /// A node whose kubelet is silent this long is marked NotReady (e.g. 40s, 1m).
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    node_monitor_grace_period: std::time::Duration,
     /// Use this running containerd's socket instead of starting one.
     #[arg(long)]
     container_runtime_endpoint: Option<PathBuf>,
@@ -86,6 +89,17 @@ struct ServerFlags {
 
 fn parse_mode(s: &str) -> Result<u32, String> {
     u32::from_str_radix(s.trim_start_matches("0o"), 8).map_err(|e| format!("not an octal mode: {e}"))
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().map_err(|_| format!("{s}: expected a duration such as 40s or 2m"))?;
+    match unit {
+        "" | "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        _ => Err(format!("{s}: unknown unit {unit:?} (use ms, s or m)")),
+    }
 }
 
 fn parse_range(s: &str) -> Result<(u16, u16), String> {
@@ -154,7 +168,7 @@ async fn server(flags: ServerFlags) -> Result<()> {
         let cfg = controllers::Config {
             cluster_cidr: flags.cluster_cidr.clone(),
             root_ca: started.pki.ca_cert.clone(),
-            ..Default::default()
+            node_monitor_grace_period: flags.node_monitor_grace_period,
         };
         components.spawn(controllers::run(client.clone(), cfg));
         eprintln!("minik8s: controller manager started");

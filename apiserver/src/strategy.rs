@@ -19,6 +19,7 @@ pub fn prepare_create(kind: &Kind, obj: &mut Value) {
         ("", "Pod") => {
             let qos = qos_class(obj);
             obj["status"] = json!({"phase": "Pending", "qosClass": qos});
+            default_toleration_seconds(obj);
         }
         ("", "PersistentVolume") | ("", "PersistentVolumeClaim") => {
             obj["status"] = json!({"phase": "Pending"});
@@ -35,6 +36,23 @@ pub fn prepare_create(kind: &Kind, obj: &mut Value) {
         }
         _ => {}
     }
+}
+
+/// The DefaultTolerationSeconds admission plugin: pods tolerate a not-ready or unreachable
+/// node for 300 s before the node lifecycle controller evicts them.
+fn default_toleration_seconds(pod: &mut Value) {
+    let mut tolerations = pod.pointer("/spec/tolerations").and_then(Value::as_array).cloned().unwrap_or_default();
+    for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+        let covered = tolerations.iter().any(|t| {
+            let effect_ok = t["effect"].is_null() || t["effect"] == "NoExecute";
+            let key_ok = t["key"] == key || (t["key"].is_null() && t["operator"] == "Exists");
+            effect_ok && key_ok
+        });
+        if !covered {
+            tolerations.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
+        }
+    }
+    pod["spec"]["tolerations"] = Value::Array(tolerations);
 }
 
 /// The pod's QoS class from its containers' requests and limits (Kubernetes' GetPodQOS).

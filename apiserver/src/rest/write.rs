@@ -86,6 +86,10 @@ pub async fn patch(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
         serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
     for _ in 0..PATCH_RETRIES {
         let (old, stored) = call.load(call.name()).await?;
+        // A resourceVersion in the patch is a precondition, as in Kubernetes.
+        if meta::resource_version(&patch_doc).is_some_and(|rv| rv != stored.revision.to_string()) {
+            return Err(call.conflict(call.name(), STALE));
+        }
         let patched = apply_patch(call, kind, &old, &patch_doc)?;
         match replace(call, patched, &old, &stored, Ownership::Record).await {
             Err(ApiError::Conflict { .. }) if meta::resource_version(&patch_doc).is_none() => {
