@@ -2,6 +2,9 @@
 //! and the legacy Endpoints object listing the pods it selects, kept as the pods change.
 
 mod endpoints;
+mod layout;
+mod mirroring;
+mod mirroring_controller;
 mod pods;
 mod slices;
 mod tracker;
@@ -65,8 +68,12 @@ struct Context {
     tracker: Tracker,
 }
 
-/// Runs both controllers until the watches end.
+/// Runs the EndpointSlice, Endpoints and mirroring controllers until their watches end.
 pub async fn run(client: Client) {
+    futures::join!(run_services(client.clone()), mirroring_controller::run(client));
+}
+
+async fn run_services(client: Client) {
     let cfg = watcher::Config::default();
     let (services, svc_w) = reflector::store::<Service>();
     let (pod_store, pod_w) = reflector::store::<Pod>();
@@ -140,7 +147,8 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
     if !pods::is_managed(&svc) {
         return Ok(Action::await_change());
     }
-    let key: ServiceKey = (svc.metadata.namespace.clone().unwrap_or_default(), svc.metadata.name.clone().unwrap_or_default());
+    let key: ServiceKey =
+        (svc.metadata.namespace.clone().unwrap_or_default(), svc.metadata.name.clone().unwrap_or_default());
     let cached = slices_of(&ctx.slices, &key);
     let cached: Vec<&EndpointSlice> = cached.iter().map(|s| s.as_ref()).collect();
     if !ctx.tracker.caught_up(&key, &cached) {
@@ -150,7 +158,7 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
     let selected = pods::selected(&svc, all_pods.iter().map(|p| p.as_ref()));
     let zone_of = |node: &str| zone(&ctx.nodes, node);
     for action in slices::plan(&svc, &selected, &zone_of, &cached) {
-        apply_slice(&ctx, &key, action).await?;
+        apply_slice(&ctx.client, &ctx.tracker, &key, action).await?;
     }
     let existing = ctx.endpoints.get(&ObjectRef::new(&key.1).within(&key.0));
     if let Some(action) = endpoints::plan(&svc, &selected, existing.as_deref()) {
@@ -159,6 +167,7 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
     Ok(Action::requeue(RESYNC))
 }
 
+/// The cached slices labelled for the Service (or mirrored Endpoints) `key`.
 fn slices_of(store: &Store<EndpointSlice>, key: &ServiceKey) -> Vec<Arc<EndpointSlice>> {
     store
         .state()
@@ -172,8 +181,9 @@ fn zone(nodes: &Store<Node>, node: &str) -> Option<String> {
     nodes.get(&ObjectRef::new(node))?.metadata.labels.as_ref()?.get(ZONE_LABEL).cloned()
 }
 
-async fn apply_slice(ctx: &Context, key: &ServiceKey, action: SliceAction) -> Result<(), Error> {
-    let api: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), &key.0);
+/// Makes one slice write and records what the cache should come to show.
+async fn apply_slice(client: &Client, tracker: &Tracker, key: &ServiceKey, action: SliceAction) -> Result<(), Error> {
+    let api: Api<EndpointSlice> = Api::namespaced(client.clone(), &key.0);
     let fail = |name: &str, source| Error::WriteSlice {
         namespace: key.0.clone(),
         service: key.1.clone(),
@@ -183,15 +193,15 @@ async fn apply_slice(ctx: &Context, key: &ServiceKey, action: SliceAction) -> Re
     match action {
         SliceAction::Create(s) => {
             let made = api.create(&PostParams::default(), &s).await.map_err(|e| fail("(new)", e))?;
-            expect_written(ctx, key, &made);
+            expect_written(tracker, key, &made);
         }
         SliceAction::Update(s) => {
             let name = s.metadata.name.clone().unwrap_or_default();
             let made = api.replace(&name, &PostParams::default(), &s).await.map_err(|e| fail(&name, e))?;
-            expect_written(ctx, key, &made);
+            expect_written(tracker, key, &made);
         }
         SliceAction::Delete(name) => match api.delete(&name, &DeleteParams::default()).await {
-            Ok(_) => ctx.tracker.expect(key, &name, Expect::Gone),
+            Ok(_) => tracker.expect(key, &name, Expect::Gone),
             Err(kube::Error::Api(s)) if s.is_not_found() => {}
             Err(e) => return Err(fail(&name, e)),
         },
@@ -199,9 +209,9 @@ async fn apply_slice(ctx: &Context, key: &ServiceKey, action: SliceAction) -> Re
     Ok(())
 }
 
-fn expect_written(ctx: &Context, key: &ServiceKey, made: &EndpointSlice) {
+fn expect_written(tracker: &Tracker, key: &ServiceKey, made: &EndpointSlice) {
     if let (Some(name), Some(generation)) = (&made.metadata.name, made.metadata.generation) {
-        ctx.tracker.expect(key, name, Expect::AtLeast(generation));
+        tracker.expect(key, name, Expect::AtLeast(generation));
     }
 }
 

@@ -223,7 +223,7 @@ impl Collector {
         if node.deleting_dependents() {
             return self.foreground(&node).await;
         }
-        if node.deleting {
+        if node.deleting || self.owners_all_solid(&node) {
             return Ok(());
         }
         let Some(latest) = self.latest(&node).await? else { return Ok(()) };
@@ -240,6 +240,17 @@ impl Collector {
         let finalizers = latest.finalizers.clone().unwrap_or_default();
         let decision = decide::decide(&states, !deps.is_empty(), a_dependent_waits, &finalizers);
         self.carry_out(&node, &latest, refs, decision).await
+    }
+
+    /// Every owner is in the graph, alive and not deleting in the foreground: nothing to do,
+    /// and no read needed (most objects, when the collector starts).
+    fn owners_all_solid(&self, n: &Node) -> bool {
+        n.owners.iter().all(|r| {
+            self.graph.get(&r.uid).is_some_and(|o| {
+                let elsewhere = self.types[o.type_id].namespaced && o.namespace != n.namespace;
+                !elsewhere && !o.deleting_dependents()
+            })
+        })
     }
 
     /// Resolves an owner reference: from the graph when it has the UID, else by reading the
@@ -289,7 +300,13 @@ impl Collector {
         })
     }
 
-    async fn carry_out(&self, n: &Node, latest: &ObjectMeta, refs: Vec<OwnerReference>, d: Decision) -> Result<(), Error> {
+    async fn carry_out(
+        &self,
+        n: &Node,
+        latest: &ObjectMeta,
+        refs: Vec<OwnerReference>,
+        d: Decision,
+    ) -> Result<(), Error> {
         match d {
             Decision::Keep { drop_refs } if drop_refs.is_empty() => Ok(()),
             Decision::Keep { drop_refs } => self.set_refs(n, latest, decide::without_owners(&refs, &drop_refs)).await,
@@ -339,11 +356,15 @@ impl Collector {
             return Ok(());
         }
         let kept = decide::without_finalizer(&finalizers, finalizer);
-        ops::set_finalizers(&self.client, &self.target(n), &latest, kept).await.map_err(|source| self.fail_patch(n, source))
+        ops::set_finalizers(&self.client, &self.target(n), &latest, kept)
+            .await
+            .map_err(|source| self.fail_patch(n, source))
     }
 
     async fn set_refs(&self, n: &Node, latest: &ObjectMeta, refs: Vec<OwnerReference>) -> Result<(), Error> {
-        ops::set_owner_references(&self.client, &self.target(n), latest, refs).await.map_err(|source| self.fail_patch(n, source))
+        ops::set_owner_references(&self.client, &self.target(n), latest, refs)
+            .await
+            .map_err(|source| self.fail_patch(n, source))
     }
 
     async fn delete(&self, n: &Node, policy: Propagation) -> Result<(), Error> {

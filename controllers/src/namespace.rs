@@ -91,7 +91,12 @@ async fn delete_content(client: &Client, ns: &str) -> Pass {
 }
 
 /// The types with objects in the namespace, each with the index of its type.
-async fn observe(client: &Client, ns: &str, types: &[ResourceType], errors: &mut Vec<String>) -> Vec<(usize, Remaining)> {
+async fn observe(
+    client: &Client,
+    ns: &str,
+    types: &[ResourceType],
+    errors: &mut Vec<String>,
+) -> Vec<(usize, Remaining)> {
     let mut out = Vec::new();
     for (i, t) in types.iter().enumerate() {
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &t.api);

@@ -105,7 +105,8 @@ async fn reconcile(node: Arc<Node>, ctx: Arc<Context>) -> Result<Action, Error> 
         forget(&ctx, &name);
         return Ok(Action::await_change());
     }
-    let cidr = pick(&ctx, &name).ok_or_else(|| Error::Exhausted { cluster: ctx.cluster.to_string(), node: name.clone() })?;
+    let cidr =
+        pick(&ctx, &name).ok_or_else(|| Error::Exhausted { cluster: ctx.cluster.to_string(), node: name.clone() })?;
     let patch = Patch::Merge(json!({"spec": {"podCIDR": cidr.to_string(), "podCIDRs": [cidr.to_string()]}}));
     let api: Api<Node> = Api::all(ctx.client.clone());
     match api.patch(&name, &PatchParams::default(), &patch).await {

@@ -83,16 +83,22 @@ async fn run_lifecycle(client: Client, grace: Duration) {
         started: Timestamp::now(),
         recorder: Recorder::new(client.clone(), "node-controller"),
     });
-    Controller::new(Api::<Node>::all(client), watcher::Config::default())
+    let controller = Controller::new(Api::<Node>::all(client), watcher::Config::default());
+    let nodes = controller.store();
+    controller
         .watches_stream(lease_events.default_backoff().touched_objects(), |l: Lease| {
             l.metadata.name.map(|n| ObjectRef::<Node>::new(&n))
         })
-        .watches_stream(pod_events.default_backoff().touched_objects(), |p: Pod| {
-            p.spec.and_then(|s| s.node_name).map(|n| ObjectRef::<Node>::new(&n))
-        })
+        .watches_stream(pod_events.default_backoff().touched_objects(), move |p: Pod| node_needing_pass(&nodes, p))
         .run(reconcile, error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;
+}
+
+/// A pod event concerns its node only when that node has something to do to its pods.
+fn node_needing_pass(nodes: &Store<Node>, pod: Pod) -> Option<ObjectRef<Node>> {
+    let r = ObjectRef::<Node>::new(pod.spec?.node_name.as_deref()?);
+    nodes.get(&r).is_some_and(|n| needs_pod_pass(&n)).then_some(r)
 }
 
 async fn reconcile(node: Arc<Node>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -109,30 +115,55 @@ async fn reconcile(node: Arc<Node>, ctx: Arc<Context>) -> Result<Action, Error> 
     if let Some(taints) = health::taints(&node, now) {
         node = write_taints(&ctx, node, taints).await?;
     }
-    let on_node = pods_on(&ctx.pods, &name);
-    if health::ready_status(&node) != "True" {
-        mark_pods_not_ready(&ctx, &name, &on_node, now).await?;
-    }
-    let next_eviction = evict(&ctx, &node, &on_node, now).await?;
-    let next_check = if silent { MONITOR_PERIOD } else { health::until_silent(&node, lease.as_deref(), now, ctx.grace, ctx.started) };
+    let next_eviction = if needs_pod_pass(&node) {
+        let on_node = pods_on(&ctx.pods, &name);
+        if health::ready_status(&node) != "True" {
+            mark_pods_not_ready(&ctx, &name, &on_node, now).await?;
+        }
+        evict(&ctx, &node, &on_node, now).await?
+    } else {
+        None
+    };
+    let next_check = if silent {
+        MONITOR_PERIOD
+    } else {
+        health::until_silent(&node, lease.as_deref(), now, ctx.grace, ctx.started)
+    };
     let wait = [Some(next_check), next_eviction, Some(MONITOR_PERIOD * 12)].into_iter().flatten().min();
     Ok(Action::requeue(wait.unwrap_or(MONITOR_PERIOD) + Duration::from_millis(100)))
+}
+
+/// Only a node that is not ready or has NoExecute taints has anything to do to its pods.
+fn needs_pod_pass(node: &Node) -> bool {
+    let no_execute =
+        node.spec.as_ref().and_then(|s| s.taints.as_ref()).is_some_and(|t| t.iter().any(|t| t.effect == "NoExecute"));
+    no_execute || health::ready_status(node) != "True"
 }
 
 fn pods_on(pods: &Store<Pod>, node: &str) -> Vec<Arc<Pod>> {
     pods.state().into_iter().filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node)).collect()
 }
 
-async fn write_conditions(ctx: &Context, mut node: Node, conditions: Vec<k8s_openapi::api::core::v1::NodeCondition>) -> Result<Node, Error> {
+async fn write_conditions(
+    ctx: &Context,
+    mut node: Node,
+    conditions: Vec<k8s_openapi::api::core::v1::NodeCondition>,
+) -> Result<Node, Error> {
     let name = node.metadata.name.clone().unwrap_or_default();
     node.status.get_or_insert_with(Default::default).conditions = Some(conditions);
     let api: Api<Node> = Api::all(ctx.client.clone());
-    api.replace_status(&name, &PostParams::default(), &node).await.map_err(|source| Error::Status { node: name, source })
+    api.replace_status(&name, &PostParams::default(), &node)
+        .await
+        .map_err(|source| Error::Status { node: name, source })
 }
 
-async fn write_taints(ctx: &Context, mut node: Node, taints: Vec<k8s_openapi::api::core::v1::Taint>) -> Result<Node, Error> {
+async fn write_taints(
+    ctx: &Context,
+    mut node: Node,
+    taints: Vec<k8s_openapi::api::core::v1::Taint>,
+) -> Result<Node, Error> {
     let name = node.metadata.name.clone().unwrap_or_default();
-    node.spec.get_or_insert_with(Default::default).taints = Some(taints);
+    node.spec.get_or_insert_with(Default::default).taints = Some(taints).filter(|t| !t.is_empty());
     let api: Api<Node> = Api::all(ctx.client.clone());
     api.replace(&name, &PostParams::default(), &node).await.map_err(|source| Error::Taints { node: name, source })
 }
@@ -159,7 +190,8 @@ fn is_ready(pod: &Pod) -> bool {
 }
 
 async fn patch_pod_status(ctx: &Context, node: &str, pod: &Pod, patch: &Patch<serde_json::Value>) -> Result<(), Error> {
-    let (ns, name) = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
+    let (ns, name) =
+        (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
     let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
     match api.patch_status(&name, &PatchParams::default(), patch).await {
         Ok(_) => Ok(()),
@@ -186,7 +218,8 @@ async fn evict(ctx: &Context, node: &Node, pods: &[Arc<Pod>], now: Timestamp) ->
 /// Marks the pod with a DisruptionTarget condition, then deletes it, as the taint eviction
 /// controller does.
 async fn evict_pod(ctx: &Context, node: &str, pod: &Pod) -> Result<(), Error> {
-    let (ns, name) = (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
+    let (ns, name) =
+        (pod.metadata.namespace.clone().unwrap_or_default(), pod.metadata.name.clone().unwrap_or_default());
     let cond = PodCondition {
         type_: "DisruptionTarget".into(),
         status: "True".into(),

@@ -54,7 +54,8 @@ pub fn plan(ns: &Namespace, existing: Option<&ConfigMap>, ca: &str) -> Option<Ca
         };
         return Some(CaAction::Create(ConfigMap { metadata: meta, data: Some(data), ..Default::default() }));
     };
-    let described = cm.metadata.annotations.as_ref().and_then(|a| a.get(DESCRIPTION_ANNOTATION)).is_some_and(|d| !d.is_empty());
+    let described =
+        cm.metadata.annotations.as_ref().and_then(|a| a.get(DESCRIPTION_ANNOTATION)).is_some_and(|d| !d.is_empty());
     if cm.data.as_ref() == Some(&data) && described {
         return None;
     }

@@ -16,9 +16,9 @@ pub fn equal<T: Serialize>(a: &T, b: &T) -> bool {
 /// The value with every null, empty array and empty object removed, recursively.
 pub fn normalized(v: Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter().map(|(k, v)| (k, normalized(v))).filter(|(_, v)| !is_empty(v)).collect(),
-        ),
+        Value::Object(m) => {
+            Value::Object(m.into_iter().map(|(k, v)| (k, normalized(v))).filter(|(_, v)| !is_empty(v)).collect())
+        }
         Value::Array(items) => Value::Array(items.into_iter().map(normalized).collect()),
         other => other,
     }

@@ -39,11 +39,7 @@ pub fn plan(ns: &Namespace, existing: Option<&ServiceAccount>) -> Option<SaActio
         return None;
     }
     Some(SaAction::Create(ServiceAccount {
-        metadata: ObjectMeta {
-            name: Some(DEFAULT.into()),
-            namespace: ns.metadata.name.clone(),
-            ..Default::default()
-        },
+        metadata: ObjectMeta { name: Some(DEFAULT.into()), namespace: ns.metadata.name.clone(), ..Default::default() },
         ..Default::default()
     }))
 }

@@ -47,14 +47,14 @@ fn fresh(svc: &Service) -> Endpoints {
 fn shaped(svc: &Service, mut base: Endpoints, subsets: Vec<EndpointSubset>, truncated: bool) -> Endpoints {
     let mut labels = svc.metadata.labels.clone().unwrap_or_default();
     slices::set_headless_label(svc, &mut labels);
-    base.metadata.labels = Some(labels);
+    base.metadata.labels = Some(labels).filter(|l| !l.is_empty());
     let mut annotations = base.metadata.annotations.take().unwrap_or_default();
     annotations.remove(OVER_CAPACITY);
     if truncated {
         annotations.insert(OVER_CAPACITY.into(), "truncated".into());
     }
-    base.metadata.annotations = Some(annotations);
-    base.subsets = Some(subsets);
+    base.metadata.annotations = Some(annotations).filter(|a| !a.is_empty());
+    base.subsets = Some(subsets).filter(|s| !s.is_empty());
     base
 }
 

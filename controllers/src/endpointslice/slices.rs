@@ -1,12 +1,14 @@
-//! The EndpointSlices a Service should have, and the creates, updates and deletes that get
-//! there from the slices it has (the EndpointSlice reconciler, with its 100-endpoint slices).
+//! The EndpointSlices a Service should have: one endpoint per selected pod with an IP, its
+//! conditions and resolved ports, in slices of at most 100 (the EndpointSlice reconciler).
 
+use super::layout::{self, Group, GroupKey, Shape};
 use super::pods;
-use crate::semantic;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use std::collections::BTreeMap;
+
+pub use super::layout::SliceAction;
 
 /// Label naming the Service a slice belongs to.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -19,24 +21,6 @@ pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
 /// Endpoints per slice (kube-controller-manager's --max-endpoints-per-slice default).
 pub const MAX_ENDPOINTS: usize = 100;
 
-/// One write the reconciler makes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SliceAction {
-    Create(EndpointSlice),
-    Update(EndpointSlice),
-    Delete(String),
-}
-
-/// Endpoints sharing an address type and a port list go into the same slices.
-type GroupKey = (String, Vec<PortKey>);
-type PortKey = (Option<String>, Option<i32>, Option<String>, Option<String>);
-
-/// The endpoints of one group, keyed by their pod (or address), with the group's ports.
-struct Group {
-    ports: Vec<EndpointPort>,
-    endpoints: BTreeMap<String, Endpoint>,
-}
-
 /// The writes that make the Service's slices list exactly its selected pods. `existing` are
 /// the slices labelled for this Service and managed by this controller; `zone_of` gives a
 /// node's topology.kubernetes.io/zone.
@@ -46,61 +30,19 @@ pub fn plan(
     zone_of: &dyn Fn(&str) -> Option<String>,
     existing: &[&EndpointSlice],
 ) -> Vec<SliceAction> {
-    let (owned, foreign): (Vec<&EndpointSlice>, Vec<&EndpointSlice>) =
-        existing.iter().partition(|s| owned_by(s, svc));
-    let mut actions: Vec<SliceAction> = foreign.iter().map(|s| SliceAction::Delete(name(s))).collect();
-    let groups = desired(svc, selected, zone_of);
-    let mut own_actions = Vec::new();
-    if groups.is_empty() {
-        own_actions.extend(placeholder(svc, &owned));
-    } else {
-        let mut unclaimed = owned.clone();
-        for (key, group) in groups {
-            let (mine, rest): (Vec<&EndpointSlice>, Vec<&EndpointSlice>) =
-                unclaimed.into_iter().partition(|s| group_key(s) == key);
-            unclaimed = rest;
-            own_actions.extend(pack(svc, &key.0, group, &mine));
-        }
-        own_actions.extend(unclaimed.iter().map(|s| SliceAction::Delete(name(s))));
+    let family = pods::families(svc).remove(0);
+    layout::layout(&shape(svc), desired(svc, selected, zone_of), existing, Some(&family))
+}
+
+fn shape(svc: &Service) -> Shape {
+    Shape {
+        namespace: svc.metadata.namespace.clone(),
+        generate_name: format!("{}-", svc.metadata.name.as_deref().unwrap_or_default()),
+        labels: labels(svc),
+        annotations: None,
+        owner: owner_reference(svc),
+        max_endpoints: MAX_ENDPOINTS,
     }
-    actions.extend(recycle(own_actions, &owned));
-    actions
-}
-
-/// A create and a delete of the same address type become one update of the slice that
-/// would be deleted, as the reconciler's finalize step does (fewer writes, stable names).
-fn recycle(actions: Vec<SliceAction>, owned: &[&EndpointSlice]) -> Vec<SliceAction> {
-    let (mut creates, mut rest): (Vec<SliceAction>, Vec<SliceAction>) =
-        actions.into_iter().partition(|a| matches!(a, SliceAction::Create(_)));
-    for action in rest.iter_mut() {
-        let SliceAction::Delete(gone) = action else { continue };
-        let Some(old) = owned.iter().find(|s| s.metadata.name.as_ref() == Some(gone)) else { continue };
-        let same_type = |a: &SliceAction| matches!(a, SliceAction::Create(c) if c.address_type == old.address_type);
-        let Some(i) = creates.iter().position(same_type) else { continue };
-        let SliceAction::Create(new) = creates.remove(i) else { continue };
-        *action = SliceAction::Update(EndpointSlice { metadata: with_content_meta((*old).clone(), &new), ..new });
-    }
-    rest.extend(creates);
-    rest
-}
-
-/// The old slice's metadata (name, version) with the new slice's labels and owner.
-fn with_content_meta(old: EndpointSlice, new: &EndpointSlice) -> ObjectMeta {
-    let mut meta = old.metadata;
-    meta.labels.clone_from(&new.metadata.labels);
-    meta.owner_references.clone_from(&new.metadata.owner_references);
-    meta
-}
-
-/// Whether the slice's controller reference is this Service (same UID).
-fn owned_by(slice: &EndpointSlice, svc: &Service) -> bool {
-    slice.metadata.owner_references.iter().flatten().any(|r| {
-        r.controller == Some(true) && r.kind == "Service" && Some(&r.uid) == svc.metadata.uid.as_ref()
-    })
-}
-
-fn name(slice: &EndpointSlice) -> String {
-    slice.metadata.name.clone().unwrap_or_default()
 }
 
 /// The endpoints the Service should list, grouped by address type and resolved ports.
@@ -111,10 +53,12 @@ fn desired(svc: &Service, selected: &[&Pod], zone_of: &dyn Fn(&str) -> Option<St
         let ports = endpoint_ports(svc, pod);
         for family in pods::families(svc) {
             let Some(ip) = pods::ip_of_family(pod, &family) else { continue };
-            let key = (family.clone(), ports.iter().map(port_key).collect());
-            let group = groups.entry(key).or_insert_with(|| Group { ports: ports.clone(), endpoints: BTreeMap::new() });
-            let id = pod.metadata.uid.clone().unwrap_or_else(|| ip.clone());
-            group.endpoints.insert(id, endpoint(svc, pod, ip, zone_of));
+            let key = (family.clone(), ports.iter().map(layout::port_key).collect());
+            let group = groups.entry(key).or_insert_with(|| Group { ports: ports.clone(), ..Default::default() });
+            let e = endpoint(svc, pod, ip, zone_of);
+            if let Some(id) = layout::endpoint_id(&e) {
+                group.endpoints.insert(id, e);
+            }
         }
     }
     groups
@@ -134,14 +78,6 @@ fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
             })
         })
         .collect()
-}
-
-fn port_key(p: &EndpointPort) -> PortKey {
-    (p.name.clone(), p.port, p.protocol.clone(), p.app_protocol.clone())
-}
-
-fn group_key(slice: &EndpointSlice) -> GroupKey {
-    (slice.address_type.clone(), slice.ports.iter().flatten().map(port_key).collect())
 }
 
 /// One pod's endpoint: ready means serving and not terminating, unless the Service
@@ -164,89 +100,6 @@ fn endpoint(svc: &Service, pod: &Pod, ip: String, zone_of: &dyn Fn(&str) -> Opti
         target_ref: Some(pods::target_ref(pod)),
         ..Default::default()
     }
-}
-
-/// A Service with no endpoints keeps exactly one empty slice, so that watchers can tell
-/// "no endpoints" from "not processed yet".
-fn placeholder(svc: &Service, owned: &[&EndpointSlice]) -> Vec<SliceAction> {
-    let family = pods::families(svc).remove(0);
-    let keep = owned.iter().find(|s| s.endpoints.is_empty() && s.address_type == family);
-    let mut actions: Vec<SliceAction> = owned
-        .iter()
-        .filter(|s| keep.is_none_or(|k| k.metadata.name != s.metadata.name))
-        .map(|s| SliceAction::Delete(name(s)))
-        .collect();
-    let wanted = |base: EndpointSlice| shaped(svc, base, &family, Vec::new(), Vec::new());
-    match keep {
-        Some(old) => actions.extend(update_if_changed(old, wanted((*old).clone()))),
-        None => actions.push(SliceAction::Create(wanted(new_slice(svc)))),
-    }
-    actions
-}
-
-/// Places a group's endpoints: each stays in the slice that has it, the rest fill slices
-/// with room, then new slices of [`MAX_ENDPOINTS`]; slices left empty are deleted.
-fn pack(svc: &Service, family: &str, mut group: Group, slices: &[&EndpointSlice]) -> Vec<SliceAction> {
-    let mut kept: Vec<(&EndpointSlice, Vec<Endpoint>)> = slices
-        .iter()
-        .map(|s| (*s, s.endpoints.iter().filter_map(|e| take(&mut group.endpoints, e)).collect()))
-        .collect();
-    for (_, eps) in kept.iter_mut() {
-        while eps.len() < MAX_ENDPOINTS {
-            let Some((_, e)) = group.endpoints.pop_first() else { break };
-            eps.push(e);
-        }
-    }
-    let mut actions = Vec::new();
-    for (old, eps) in kept {
-        if eps.is_empty() {
-            actions.push(SliceAction::Delete(name(old)));
-        } else {
-            let new = shaped(svc, old.clone(), family, group.ports.clone(), eps);
-            actions.extend(update_if_changed(old, new));
-        }
-    }
-    let rest: Vec<Endpoint> = group.endpoints.into_values().collect();
-    for chunk in rest.chunks(MAX_ENDPOINTS) {
-        actions.push(SliceAction::Create(shaped(svc, new_slice(svc), family, group.ports.clone(), chunk.to_vec())));
-    }
-    actions
-}
-
-/// Removes and returns the desired form of an endpoint an existing slice lists.
-fn take(desired: &mut BTreeMap<String, Endpoint>, existing: &Endpoint) -> Option<Endpoint> {
-    let id = existing.target_ref.as_ref().and_then(|r| r.uid.clone());
-    let id = id.or_else(|| existing.addresses.first().cloned())?;
-    desired.remove(&id)
-}
-
-fn update_if_changed(old: &EndpointSlice, new: EndpointSlice) -> Option<SliceAction> {
-    (!semantic::equal(old, &new)).then_some(SliceAction::Update(new))
-}
-
-/// A fresh slice for the Service: generateName `<service>-`, in its namespace.
-fn new_slice(svc: &Service) -> EndpointSlice {
-    let svc_name = svc.metadata.name.clone().unwrap_or_default();
-    EndpointSlice {
-        metadata: ObjectMeta {
-            generate_name: Some(format!("{svc_name}-")),
-            namespace: svc.metadata.namespace.clone(),
-            ..Default::default()
-        },
-        address_type: String::new(),
-        endpoints: Vec::new(),
-        ports: None,
-    }
-}
-
-/// `base` with the content, labels and owner reference the Service calls for.
-fn shaped(svc: &Service, mut base: EndpointSlice, family: &str, ports: Vec<EndpointPort>, eps: Vec<Endpoint>) -> EndpointSlice {
-    base.address_type = family.to_string();
-    base.ports = Some(ports);
-    base.endpoints = eps;
-    base.metadata.labels = Some(labels(svc));
-    base.metadata.owner_references = Some(vec![owner_reference(svc)]);
-    base
 }
 
 /// The Service's labels (less the reserved ones), the headless label when it has no cluster

@@ -162,7 +162,8 @@ fn a_pod_turning_ready_updates_its_slice_in_place() {
 
 #[test]
 fn more_than_a_hundred_pods_are_split_into_slices_of_a_hundred() {
-    let all: Vec<Pod> = (0..250).map(|i| pod(&format!("p{i}"), &format!("10.0.{}.{}", i / 200, i % 200), true)).collect();
+    let all: Vec<Pod> =
+        (0..250).map(|i| pod(&format!("p{i}"), &format!("10.0.{}.{}", i / 200, i % 200), true)).collect();
     let refs: Vec<&Pod> = all.iter().collect();
     let actions = plan(&web(), &refs, &no_zone, &[]);
     let sizes: Vec<usize> = created(&actions).iter().map(|s| s.endpoints.len()).collect();

@@ -139,7 +139,12 @@ mod tests {
 
     #[test]
     fn a_dependent_of_a_live_owner_and_a_foreground_deleting_one_is_kept_and_released() {
-        let d = decide(&owners(&[("rc2", OwnerState::Solid), ("rc1", OwnerState::WaitingForDependents)]), false, false, &[]);
+        let d = decide(
+            &owners(&[("rc2", OwnerState::Solid), ("rc1", OwnerState::WaitingForDependents)]),
+            false,
+            false,
+            &[],
+        );
         assert_eq!(d, Decision::Keep { drop_refs: vec!["rc1".into()] });
     }
 

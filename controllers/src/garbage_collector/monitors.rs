@@ -25,10 +25,7 @@ pub fn watched(t: &ResourceType) -> bool {
 /// The metadata watch of one type, retried with back-off when it fails.
 pub fn monitor(client: &Client, type_id: TypeId, t: &ResourceType) -> BoxStream<'static, MonitorEvent> {
     let api: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(client.clone(), &t.api);
-    watcher(api, watcher::Config::default())
-        .default_backoff()
-        .map(move |e| (type_id, e))
-        .boxed()
+    watcher(api, watcher::Config::default()).default_backoff().map(move |e| (type_id, e)).boxed()
 }
 
 /// Events already waiting, taken without waiting for more (at most `limit`).

@@ -49,7 +49,12 @@ pub async fn delete(client: &Client, t: &Target<'_>, uid: &str, policy: Propagat
 }
 
 /// Sets metadata.finalizers, if the object is still at the version `read` describes.
-pub async fn set_finalizers(client: &Client, t: &Target<'_>, read: &ObjectMeta, finalizers: Vec<String>) -> Result<(), kube::Error> {
+pub async fn set_finalizers(
+    client: &Client,
+    t: &Target<'_>,
+    read: &ObjectMeta,
+    finalizers: Vec<String>,
+) -> Result<(), kube::Error> {
     patch(client, t, read, json!({"op": "replace", "path": "/metadata/finalizers", "value": finalizers})).await
 }
 

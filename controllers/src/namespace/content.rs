@@ -43,7 +43,8 @@ pub fn to_delete(observed: &[Remaining]) -> Vec<usize> {
 /// The five deletion conditions for this pass; a condition keeps its lastTransitionTime
 /// while its status does not change.
 pub fn conditions(pass: &Pass, old: &[NamespaceCondition], now: Time) -> Vec<NamespaceCondition> {
-    let wanted = [discovery(pass), parsing(), content_failure(pass), content_remaining(pass), finalizers_remaining(pass)];
+    let wanted =
+        [discovery(pass), parsing(), content_failure(pass), content_remaining(pass), finalizers_remaining(pass)];
     wanted
         .into_iter()
         .map(|(type_, status, reason, message)| {
@@ -64,13 +65,28 @@ type Cond = (&'static str, &'static str, &'static str, String);
 
 fn discovery(pass: &Pass) -> Cond {
     match &pass.discovery_error {
-        Some(e) => ("NamespaceDeletionDiscoveryFailure", "True", "DiscoveryFailed", format!("Discovery failed for some groups: {e}")),
-        None => ("NamespaceDeletionDiscoveryFailure", "False", "ResourcesDiscovered", "All resources successfully discovered".into()),
+        Some(e) => (
+            "NamespaceDeletionDiscoveryFailure",
+            "True",
+            "DiscoveryFailed",
+            format!("Discovery failed for some groups: {e}"),
+        ),
+        None => (
+            "NamespaceDeletionDiscoveryFailure",
+            "False",
+            "ResourcesDiscovered",
+            "All resources successfully discovered".into(),
+        ),
     }
 }
 
 fn parsing() -> Cond {
-    ("NamespaceDeletionGroupVersionParsingFailure", "False", "ParsedGroupVersions", "All legacy kube types successfully parsed".into())
+    (
+        "NamespaceDeletionGroupVersionParsingFailure",
+        "False",
+        "ParsedGroupVersions",
+        "All legacy kube types successfully parsed".into(),
+    )
 }
 
 fn content_failure(pass: &Pass) -> Cond {
@@ -78,7 +94,11 @@ fn content_failure(pass: &Pass) -> Cond {
         let msg = "All content successfully deleted, may be waiting on finalization".into();
         ("NamespaceDeletionContentFailure", "False", "ContentDeleted", msg)
     } else {
-        let msg = format!("Failed to delete all resource types, {} remaining: {}", pass.delete_errors.len(), pass.delete_errors.join(", "));
+        let msg = format!(
+            "Failed to delete all resource types, {} remaining: {}",
+            pass.delete_errors.len(),
+            pass.delete_errors.join(", ")
+        );
         ("NamespaceDeletionContentFailure", "True", "ContentDeletionFailed", msg)
     }
 }
@@ -87,8 +107,14 @@ fn content_remaining(pass: &Pass) -> Cond {
     if pass.remaining.is_empty() {
         return ("NamespaceContentRemaining", "False", "ContentRemoved", "All content successfully removed".into());
     }
-    let parts: Vec<String> = pass.remaining.iter().map(|r| format!("{} has {} resource instances", r.resource, r.count)).collect();
-    ("NamespaceContentRemaining", "True", "SomeResourcesRemain", format!("Some resources are remaining: {}", parts.join(", ")))
+    let parts: Vec<String> =
+        pass.remaining.iter().map(|r| format!("{} has {} resource instances", r.resource, r.count)).collect();
+    (
+        "NamespaceContentRemaining",
+        "True",
+        "SomeResourcesRemain",
+        format!("Some resources are remaining: {}", parts.join(", ")),
+    )
 }
 
 fn finalizers_remaining(pass: &Pass) -> Cond {
@@ -147,7 +173,10 @@ mod tests {
         let pass = Pass { remaining: vec![r], ..Default::default() };
         let c = conditions(&pass, &[], now());
         let f = find(&c, "NamespaceFinalizersRemaining");
-        assert_eq!(f.message.as_deref(), Some("Some content in the namespace has finalizers remaining: example.com/keep in 1 resource instances"));
+        assert_eq!(
+            f.message.as_deref(),
+            Some("Some content in the namespace has finalizers remaining: example.com/keep in 1 resource instances")
+        );
     }
 
     #[test]

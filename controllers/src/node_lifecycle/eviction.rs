@@ -116,7 +116,8 @@ mod tests {
 
     #[test]
     fn an_equal_toleration_needs_the_same_value() {
-        let taint = Taint { key: "dedicated".into(), value: Some("gpu".into()), effect: "NoExecute".into(), time_added: None };
+        let taint =
+            Taint { key: "dedicated".into(), value: Some("gpu".into()), effect: "NoExecute".into(), time_added: None };
         let t = Toleration { key: Some("dedicated".into()), value: Some("cpu".into()), ..Default::default() };
         assert!(!tolerates(&t, &taint));
         let t = Toleration { key: Some("dedicated".into()), value: Some("gpu".into()), ..Default::default() };

@@ -59,7 +59,13 @@ pub fn is_silent(node: &Node, lease: Option<&Lease>, now: Timestamp, grace: Dura
 }
 
 /// How long until a node heard from now would go silent.
-pub fn until_silent(node: &Node, lease: Option<&Lease>, now: Timestamp, grace: Duration, started: Timestamp) -> Duration {
+pub fn until_silent(
+    node: &Node,
+    lease: Option<&Lease>,
+    now: Timestamp,
+    grace: Duration,
+    started: Timestamp,
+) -> Duration {
     let left = signed(grace) - now.duration_since(last_heard(node, lease, started));
     Duration::try_from(left).unwrap_or_default()
 }
@@ -152,7 +158,11 @@ mod tests {
 
     fn node(ready: &str) -> Node {
         Node {
-            metadata: ObjectMeta { name: Some("n1".into()), creation_timestamp: Some(Time(at(0))), ..Default::default() },
+            metadata: ObjectMeta {
+                name: Some("n1".into()),
+                creation_timestamp: Some(Time(at(0))),
+                ..Default::default()
+            },
             spec: Some(NodeSpec::default()),
             status: Some(NodeStatus {
                 conditions: Some(vec![NodeCondition {
