@@ -2,16 +2,20 @@
 CARGO ?= cargo
 DATA_DIR ?= /var/lib/minik8s
 
-.PHONY: build release run test unit e2e lint bench deps clean
+.PHONY: build release run test unit e2e lint bench deps images clean
 
-build:
+build: deps
 	$(CARGO) build
 
-release:
+release: deps
 	$(CARGO) build --release
 
+## Offline images (pause, busybox, nginx) built from Debian packages, imported by the kubelet.
+images:
+	./images/build.sh $(DATA_DIR)/agent/images
+
 ## Boot the cluster in the foreground (kubeconfig: $(DATA_DIR)/kubeconfig.yaml).
-run: release
+run: release images
 	./target/release/minik8s server --data-dir $(DATA_DIR)
 
 ## Every test: unit tests of each crate, then end-to-end tests with the real kubectl.

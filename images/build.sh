@@ -5,6 +5,8 @@
 #
 # Writes OUT_DIR/pause.tar   (registry.k8s.io/pause:3.10, the sandbox image: a static C pause)
 #        OUT_DIR/busybox.tar (docker.io/library/busybox:latest and :1.36, from busybox-static)
+#        OUT_DIR/nginx.tar   (docker.io/library/nginx:latest and :1.22 from Debian's nginx 1.22,
+#                             plus :1.14 as a documented stand-in for the seeds' nginx:1.14)
 # Each archive names its images with the annotation io.containerd.image.name in index.json, which
 # containerd's importer (and `minik8s image import`) reads. Layers, configs and archives are built
 # reproducibly (sorted entries, owner 0, mtime 0), so a rerun with the same inputs writes the same
@@ -93,5 +95,80 @@ build_busybox() {
     docker.io/library/busybox:latest docker.io/library/busybox:1.36
 }
 
+# fetch_debs DIR PKG... : downloads Debian packages (no install) and unpacks them into DIR.
+fetch_debs() {
+  local dir=$1; shift
+  local cache="$work/debs-$1"; mkdir -p "$cache" "$dir"
+  (cd "$cache" && apt-get download "$@" >/dev/null 2>&1) \
+    || { echo "build.sh: cannot download $*: run apt-get update" >&2; exit 1; }
+  local deb; for deb in "$cache"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+}
+
+# copy_libs ROOT BINARY : copies the shared libraries BINARY needs (as the host resolves them).
+copy_libs() {
+  local root=$1 bin=$2 lib
+  for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
+build_nginx() {
+  local root="$work/nginx-root"; mkdir -p "$root"
+  fetch_debs "$root" nginx nginx-common
+  copy_libs "$root" "$root/usr/sbin/nginx"
+  # busybox's tools where Debian's nginx has none (sh, tar for `kubectl cp`, ls, cat, ...).
+  mkdir -p "$root/bin"; cp "$(busybox_binary)" "$root/bin/busybox"
+  local applet
+  for applet in $("$root/bin/busybox" --list-full); do
+    [ -e "$root/$applet" ] || [ -L "$root/$applet" ] && continue
+    mkdir -p "$root/$(dirname "$applet")"
+    ln -s "$(dirname "$applet" | sed -E 's#[^/]+#..#g')/bin/busybox" "$root/$applet"
+  done
+  rm -rf "$root/etc/init.d" "$root/etc/logrotate.d" "$root/etc/ufw" "$root/usr/share/doc" "$root/usr/share/man" "$root/lib/systemd"
+  mkdir -p "$root"/{var/log/nginx,var/lib/nginx/body,run,tmp,usr/share/nginx/html,etc/nginx/conf.d}
+  chmod 1777 "$root/tmp"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnginx:x:101:101:nginx:/nonexistent:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$root/etc/passwd"
+  printf 'root:x:0:\nnginx:x:101:\nnogroup:x:65534:\n' > "$root/etc/group"
+  # As the official image: logs to the container's stdout/stderr, the page in /usr/share/nginx/html.
+  cat > "$root/etc/nginx/nginx.conf" <<'CONF'
+user nginx;
+worker_processes auto;
+error_log /dev/stderr notice;
+pid /run/nginx.pid;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log /dev/stdout;
+    sendfile on;
+    keepalive_timeout 65;
+    include /etc/nginx/conf.d/*.conf;
+}
+CONF
+  cat > "$root/etc/nginx/conf.d/default.conf" <<'CONF'
+server {
+    listen 80;
+    server_name localhost;
+    location / { root /usr/share/nginx/html; index index.html index.htm; }
+}
+CONF
+  cat > "$root/usr/share/nginx/html/index.html" <<'HTML'
+<!DOCTYPE html>
+<html>
+<head><title>Welcome to nginx!</title></head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and working.</p>
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+HTML
+  echo "images: nginx $(dpkg-deb -f "$work"/debs-nginx/nginx_*.deb Version) from Debian's nginx (also tagged 1.14 as a stand-in)"
+  oci_image nginx "$root" '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["nginx","-g","daemon off;"],"ExposedPorts":{"80/tcp":{}},"StopSignal":"SIGQUIT"}' \
+    docker.io/library/nginx:latest docker.io/library/nginx:1.22 docker.io/library/nginx:1.14
+}
+
 build_pause
 build_busybox
+build_nginx

@@ -2,7 +2,7 @@
 # Installs what the tests and the cluster need on a fresh Debian 12 machine (idempotent).
 set -euo pipefail
 
-want=(containerd runc containernetworking-plugins nftables busybox-static curl)
+want=(protobuf-compiler gcc libc6-dev containerd runc containernetworking-plugins nftables iptables iproute2 busybox-static curl)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

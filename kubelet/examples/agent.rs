@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
     let mut args = std::env::args().skip(1);
     let data_dir = PathBuf::from(args.next().ok_or("usage: agent DATA_DIR [NODE_NAME]")?);
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")?.trim().to_string();

@@ -56,12 +56,29 @@ pub async fn import_images(socket: &Path, data_dir: &Path) -> Vec<String> {
     crate::images::import_dir(socket, &data_dir.join("agent").join("images")).await
 }
 
+/// containerd's CRI plugin learns of imported images from events, a moment later: wait (a
+/// bounded gate) until ImageStatus finds each, so the first pods don't try a pull instead.
+async fn wait_until_cri_sees(cri: &Cri, names: &[String]) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut seen = 0;
+    for name in names {
+        while cri.image_status(name).await.ok().flatten().is_none() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        seen += usize::from(Instant::now() < deadline);
+    }
+    seen
+}
+
 /// Step 5: the CNI conflist on the node's pod CIDR (or the fallback).
 async fn pod_network(nodes: &Api<Node>, node: &Node, conf_dir: &Path, t0: Instant) -> Result<String, BootError> {
     let cidr = match crate::node_status::wait_for_pod_cidr(nodes, node, POD_CIDR_WAIT).await {
         Some(c) => c,
         None => {
-            step(t0, format!("no spec.podCIDR assigned within {POD_CIDR_WAIT:?}; using {}", crate::cni::FALLBACK_POD_CIDR));
+            step(
+                t0,
+                format!("no spec.podCIDR assigned within {POD_CIDR_WAIT:?}; using {}", crate::cni::FALLBACK_POD_CIDR),
+            );
             crate::cni::FALLBACK_POD_CIDR.to_string()
         }
     };
@@ -75,21 +92,38 @@ pub async fn run(client: kube::Client, config: Config) -> Result<(), BootError> 
     let (socket, conf_dir) = start_runtime(&config, t0).await?;
     let (cri, version) = Cri::wait_ready(&socket, RUNTIME_WAIT).await?;
     step(t0, format!("{} {} answers on {}", version.runtime_name, version.runtime_version, socket.display()));
-    let images = import_images(&socket, &config.data_dir).await;
-    step(t0, format!("{} images imported", images.len()));
     let runtime_version = format!("{}://{}", version.runtime_name, version.runtime_version);
     let machine = Machine::probe(&config.data_dir, config.node_ip, runtime_version);
     let nodes: Api<Node> = Api::all(client.clone());
-    let node = crate::node_status::register(&nodes, &config)
-        .await
-        .map_err(|source| BootError::Register { node: config.node_name.clone(), source })?;
-    step(t0, format!("registered node {} ({})", config.node_name, machine.internal_ip));
-    pod_network(&nodes, &node, &conf_dir, t0).await?;
+    // Images and registration are independent: both go at once, and both gate the workers.
+    let images = async {
+        let names = import_images(&socket, &config.data_dir).await;
+        let seen = wait_until_cri_sees(&cri, &names).await;
+        step(t0, format!("{} images imported, {seen} seen by CRI", names.len()));
+    };
+    let (node, ()) = tokio::join!(register(&nodes, &config, &machine, &conf_dir, t0), images);
+    let node = node?;
     let since = Time(jiff::Timestamp::now());
     post_status(&nodes, &cri, &config, &machine, &since).await;
     step(t0, format!("node {} is Ready", config.node_name));
     start_loops(client, config, cri, machine, node, since).await;
     Ok(())
+}
+
+/// Steps 4 and 5: the Node object, then the pod network on its podCIDR.
+async fn register(
+    nodes: &Api<Node>,
+    config: &Config,
+    machine: &Machine,
+    conf_dir: &Path,
+    t0: Instant,
+) -> Result<Node, BootError> {
+    let node = crate::node_status::register(nodes, config)
+        .await
+        .map_err(|source| BootError::Register { node: config.node_name.clone(), source })?;
+    step(t0, format!("registered node {} ({})", config.node_name, machine.internal_ip));
+    pod_network(nodes, &node, conf_dir, t0).await?;
+    Ok(node)
 }
 
 async fn post_status(nodes: &Api<Node>, cri: &Cri, config: &Config, machine: &Machine, since: &Time) {
@@ -153,7 +187,13 @@ async fn status_loop(nodes: Api<Node>, cri: Cri, config: Config, machine: Machin
 /// The HTTPS API on 0.0.0.0:<kubelet_port>; a node without it still runs pods (logs and exec
 /// through the API server fail), so a failure here is reported, not fatal.
 async fn start_server(config: &Config, cri: &Cri, machine: &Machine) {
-    let names = vec![config.node_name.clone(), machine.hostname.clone(), machine.internal_ip.to_string(), "localhost".into(), "127.0.0.1".into()];
+    let names = vec![
+        config.node_name.clone(),
+        machine.hostname.clone(),
+        machine.internal_ip.to_string(),
+        "localhost".into(),
+        "127.0.0.1".into(),
+    ];
     let tls = match crate::server::tls_config(&config.data_dir.join("agent"), names) {
         Ok(t) => t,
         Err(e) => return eprintln!("kubelet: not serving the kubelet API: {e}"),

@@ -41,6 +41,47 @@ pub fn write(conf_dir: &Path, pod_cidr: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, conf_dir.join(CONFLIST_NAME))
 }
 
+fn run(cmd: &str, args: &[&str]) {
+    let _ = std::process::Command::new(cmd).args(args).stderr(std::process::Stdio::null()).status();
+}
+
+/// Removes what the CNI plugins leave on the host after the last pod (the bridge, portmap's
+/// shared NAT chains and host-local's state), for a node being taken down. Call it only when
+/// no pod of this node runs any more: the bridge is shared by all of them.
+pub fn remove_host_network() {
+    run("ip", &["link", "delete", BRIDGE]);
+    for (chain, target) in [("PREROUTING", "CNI-HOSTPORT-DNAT"), ("OUTPUT", "CNI-HOSTPORT-DNAT")] {
+        run("iptables", &["-t", "nat", "-D", chain, "-m", "addrtype", "--dst-type", "LOCAL", "-j", target]);
+    }
+    run(
+        "iptables",
+        &[
+            "-t",
+            "nat",
+            "-D",
+            "POSTROUTING",
+            "-m",
+            "comment",
+            "--comment",
+            "CNI portfwd requiring masquerade",
+            "-j",
+            "CNI-HOSTPORT-MASQ",
+        ],
+    );
+    for chain in ["CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"] {
+        run("iptables", &["-t", "nat", "-F", chain]);
+        run("iptables", &["-t", "nat", "-X", chain]);
+    }
+    let _ = std::fs::remove_dir_all("/var/lib/cni/networks/minik8s");
+    if let Ok(entries) = std::fs::read_dir("/var/lib/cni/results") {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with("minik8s-") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

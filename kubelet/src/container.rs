@@ -47,7 +47,8 @@ fn quantity(c: &Container, limits: bool, key: &str) -> Option<String> {
 /// CFS quota from the cpu limit, memory limit in bytes.
 pub fn resources(c: &Container) -> cri::LinuxContainerResources {
     let req_cpu = quantity(c, false, "cpu").or_else(|| quantity(c, true, "cpu"));
-    let shares = req_cpu.and_then(|q| crate::quantity::milli_cpu(&q)).map_or(MIN_SHARES, |m| (m * 1024 / 1000).max(MIN_SHARES));
+    let shares =
+        req_cpu.and_then(|q| crate::quantity::milli_cpu(&q)).map_or(MIN_SHARES, |m| (m * 1024 / 1000).max(MIN_SHARES));
     let limit_cpu = quantity(c, true, "cpu").and_then(|q| crate::quantity::milli_cpu(&q));
     let memory = quantity(c, true, "memory").and_then(|q| crate::quantity::bytes(&q)).unwrap_or(0);
     cri::LinuxContainerResources {
@@ -86,10 +87,10 @@ pub fn mounts(i: &Inputs) -> Vec<cri::Mount> {
         });
     }
     let has = |out: &[cri::Mount], p: &str| out.iter().any(|m| m.container_path == p);
-    if let Some(hosts) = &i.etc_hosts {
-        if !has(&out, "/etc/hosts") {
-            out.push(bind(hosts, "/etc/hosts", false));
-        }
+    if let Some(hosts) = &i.etc_hosts
+        && !has(&out, "/etc/hosts")
+    {
+        out.push(bind(hosts, "/etc/hosts", false));
     }
     let term = i.spec.termination_message_path.clone().unwrap_or_else(|| DEFAULT_TERMINATION_MESSAGE_PATH.into());
     if !has(&out, &term) {
@@ -131,7 +132,13 @@ pub fn security_context(pod: &Pod, c: &Container) -> cri::LinuxContainerSecurity
         run_as_user: sc.run_as_user.or(psc.run_as_user).map(|value| cri::Int64Value { value }),
         run_as_group: sc.run_as_group.or(psc.run_as_group).map(|value| cri::Int64Value { value }),
         readonly_rootfs: sc.read_only_root_filesystem.unwrap_or(false),
-        supplemental_groups: psc.supplemental_groups.clone().unwrap_or_default().into_iter().chain(psc.fs_group).collect(),
+        supplemental_groups: psc
+            .supplemental_groups
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .chain(psc.fs_group)
+            .collect(),
         no_new_privs: sc.allow_privilege_escalation == Some(false),
         seccomp: crate::sandbox::seccomp(sc.seccomp_profile.as_ref().or(psc.seccomp_profile.as_ref())),
         ..Default::default()
@@ -156,7 +163,8 @@ fn annotations(i: &Inputs) -> HashMap<String, String> {
 
 /// The whole CreateContainer config.
 pub fn config(i: &Inputs) -> cri::ContainerConfig {
-    let expand = |v: &Option<Vec<String>>| v.iter().flatten().map(|s| crate::env::expand(s, &i.env)).collect::<Vec<_>>();
+    let expand =
+        |v: &Option<Vec<String>>| v.iter().flatten().map(|s| crate::env::expand(s, &i.env)).collect::<Vec<_>>();
     cri::ContainerConfig {
         metadata: Some(cri::ContainerMetadata { name: i.spec.name.clone(), attempt: i.attempt }),
         image: Some(cri::ImageSpec {
@@ -188,7 +196,9 @@ pub fn etc_hosts(pod: &Pod, pod_ip: &str, domain: &str) -> String {
     let spec = pod.spec.clone().unwrap_or_default();
     let host = crate::sandbox::hostname(pod);
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let mut s = String::from("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n");
+    let mut s = String::from(
+        "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n",
+    );
     match spec.subdomain.as_deref().filter(|d| !d.is_empty()) {
         Some(sub) => s.push_str(&format!("{pod_ip}\t{host}.{sub}.{ns}.svc.{domain}\t{host}\n")),
         None => s.push_str(&format!("{pod_ip}\t{host}\n")),

@@ -19,10 +19,7 @@ pub enum ContainerdError {
     #[error("containerd not found: apt-get install containerd runc containernetworking-plugins")]
     NotInstalled,
     #[error("cannot write containerd's files under {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("cannot start containerd: {0}")]
     Spawn(std::io::Error),
 }
@@ -119,7 +116,7 @@ fn overlay_mounts(dir: &Path) -> std::io::Result<()> {
     let data = std::ffi::CString::new(data).map_err(std::io::Error::other)?;
     rustix::mount::mount(
         "overlay",
-        &dir.join("merged"),
+        dir.join("merged"),
         "overlay",
         rustix::mount::MountFlags::empty(),
         Some(data.as_c_str()),
@@ -130,10 +127,7 @@ fn overlay_mounts(dir: &Path) -> std::io::Result<()> {
 /// Writes the config and the directories containerd and CNI need.
 pub fn prepare(paths: &Paths) -> Result<&'static str, ContainerdError> {
     fn write(path: &Path) -> impl FnOnce(std::io::Error) -> ContainerdError + '_ {
-        move |source| ContainerdError::Write {
-            path: path.to_path_buf(),
-            source,
-        }
+        move |source| ContainerdError::Write { path: path.to_path_buf(), source }
     }
     for dir in [&paths.root, &paths.state, &paths.cni_conf_dir] {
         std::fs::create_dir_all(dir).map_err(write(dir))?;
@@ -155,10 +149,7 @@ fn binary() -> Result<PathBuf, ContainerdError> {
 /// Stops a containerd left running by an earlier minik8s on the same data dir (one killed with
 /// SIGKILL cannot stop its child). Only a process whose command line names our config is touched.
 pub async fn stop_stale(paths: &Paths) {
-    let Some(pid) = std::fs::read_to_string(&paths.pid_file)
-        .ok()
-        .and_then(|s| s.trim().parse::<i32>().ok())
-    else {
+    let Some(pid) = std::fs::read_to_string(&paths.pid_file).ok().and_then(|s| s.trim().parse::<i32>().ok()) else {
         return;
     };
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -169,18 +160,13 @@ pub async fn stop_stale(paths: &Paths) {
     eprintln!("kubelet: stopping the containerd (pid {pid:?}) left by an earlier run");
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while Path::new(&format!("/proc/{}", pid.as_raw_nonzero())).exists() && Instant::now() < deadline
-    {
+    while Path::new(&format!("/proc/{}", pid.as_raw_nonzero())).exists() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 fn spawn(paths: &Paths, bin: &Path) -> Result<Child, ContainerdError> {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&paths.log)
-        .map_err(ContainerdError::Spawn)?;
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(&paths.log).map_err(ContainerdError::Spawn)?;
     let log2 = log.try_clone().map_err(ContainerdError::Spawn)?;
     let child = Command::new(bin)
         .arg("--config")
@@ -208,10 +194,7 @@ pub fn start(paths: &Paths) -> Result<tokio::task::JoinHandle<()>, ContainerdErr
         loop {
             let started = Instant::now();
             let status = child.wait().await;
-            eprintln!(
-                "kubelet: containerd exited ({status:?}); see {}",
-                paths.log.display()
-            );
+            eprintln!("kubelet: containerd exited ({status:?}); see {}", paths.log.display());
             if started.elapsed() > Duration::from_secs(60) {
                 back_off = Duration::from_secs(1);
             }

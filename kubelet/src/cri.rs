@@ -15,17 +15,11 @@ use tonic::transport::{Channel, Endpoint};
 #[derive(Debug, thiserror::Error)]
 pub enum CriError {
     #[error("cannot connect to the container runtime at {path}: {source}")]
-    Connect {
-        path: PathBuf,
-        source: tonic::transport::Error,
-    },
+    Connect { path: PathBuf, source: tonic::transport::Error },
     #[error("the container runtime did not answer at {path} within {waited:?}")]
     NotReady { path: PathBuf, waited: Duration },
     #[error("CRI {call} failed: {}", .source.message())]
-    Call {
-        call: &'static str,
-        source: tonic::Status,
-    },
+    Call { call: &'static str, source: tonic::Status },
 }
 
 impl CriError {
@@ -51,10 +45,8 @@ fn call(call: &'static str) -> impl FnOnce(tonic::Status) -> CriError {
 /// Opens a lazy gRPC channel over a unix socket (the URI is ignored; the connector dials).
 pub fn unix_channel(path: &Path) -> Result<Channel> {
     let socket = path.to_path_buf();
-    let endpoint = Endpoint::try_from("http://[::1]:0").map_err(|source| CriError::Connect {
-        path: socket.clone(),
-        source,
-    })?;
+    let endpoint =
+        Endpoint::try_from("http://[::1]:0").map_err(|source| CriError::Connect { path: socket.clone(), source })?;
     Ok(endpoint.connect_with_connector_lazy(tower::service_fn(move |_| {
         let socket = socket.clone();
         async move {
@@ -74,10 +66,7 @@ pub struct Cri {
 impl Cri {
     pub fn connect(socket: &Path) -> Result<Cri> {
         let channel = unix_channel(socket)?;
-        Ok(Cri {
-            runtime: RuntimeServiceClient::new(channel.clone()),
-            images: ImageServiceClient::new(channel),
-        })
+        Ok(Cri { runtime: RuntimeServiceClient::new(channel.clone()), images: ImageServiceClient::new(channel) })
     }
 
     /// Waits until the runtime answers Version (a gate on the socket, polled every 20 ms).
@@ -91,53 +80,38 @@ impl Cri {
                 }
             }
             if started.elapsed() > timeout {
-                return Err(CriError::NotReady {
-                    path: socket.to_path_buf(),
-                    waited: timeout,
-                });
+                return Err(CriError::NotReady { path: socket.to_path_buf(), waited: timeout });
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     pub async fn version(&self) -> Result<cri::VersionResponse> {
-        let req = cri::VersionRequest {
-            version: "v1".into(),
-        };
+        let req = cri::VersionRequest { version: "v1".into() };
         let r = self.runtime.clone().version(req).await.map_err(call("Version"))?;
         Ok(r.into_inner())
     }
 
     pub async fn run_pod_sandbox(&self, config: cri::PodSandboxConfig) -> Result<String> {
-        let req = cri::RunPodSandboxRequest {
-            config: Some(config),
-            runtime_handler: String::new(),
-        };
+        let req = cri::RunPodSandboxRequest { config: Some(config), runtime_handler: String::new() };
         let r = self.runtime.clone().run_pod_sandbox(req).await;
         Ok(r.map_err(call("RunPodSandbox"))?.into_inner().pod_sandbox_id)
     }
 
     pub async fn stop_pod_sandbox(&self, id: &str) -> Result<()> {
-        let req = cri::StopPodSandboxRequest {
-            pod_sandbox_id: id.into(),
-        };
+        let req = cri::StopPodSandboxRequest { pod_sandbox_id: id.into() };
         let r = self.runtime.clone().stop_pod_sandbox(req).await;
         r.map_err(call("StopPodSandbox")).map(drop)
     }
 
     pub async fn remove_pod_sandbox(&self, id: &str) -> Result<()> {
-        let req = cri::RemovePodSandboxRequest {
-            pod_sandbox_id: id.into(),
-        };
+        let req = cri::RemovePodSandboxRequest { pod_sandbox_id: id.into() };
         let r = self.runtime.clone().remove_pod_sandbox(req).await;
         r.map_err(call("RemovePodSandbox")).map(drop)
     }
 
     pub async fn pod_sandbox_status(&self, id: &str) -> Result<cri::PodSandboxStatus> {
-        let req = cri::PodSandboxStatusRequest {
-            pod_sandbox_id: id.into(),
-            verbose: false,
-        };
+        let req = cri::PodSandboxStatusRequest { pod_sandbox_id: id.into(), verbose: false };
         let r = self.runtime.clone().pod_sandbox_status(req).await;
         let status = r.map_err(call("PodSandboxStatus"))?.into_inner().status;
         status.ok_or_else(|| CriError::Call {
@@ -147,17 +121,9 @@ impl Cri {
     }
 
     /// Sandboxes whose labels include all of `labels` (all sandboxes for an empty map).
-    pub async fn list_pod_sandboxes(
-        &self,
-        labels: HashMap<String, String>,
-    ) -> Result<Vec<cri::PodSandbox>> {
-        let filter = cri::PodSandboxFilter {
-            label_selector: labels,
-            ..Default::default()
-        };
-        let req = cri::ListPodSandboxRequest {
-            filter: Some(filter),
-        };
+    pub async fn list_pod_sandboxes(&self, labels: HashMap<String, String>) -> Result<Vec<cri::PodSandbox>> {
+        let filter = cri::PodSandboxFilter { label_selector: labels, ..Default::default() };
+        let req = cri::ListPodSandboxRequest { filter: Some(filter) };
         let r = self.runtime.clone().list_pod_sandbox(req).await;
         Ok(r.map_err(call("ListPodSandbox"))?.into_inner().items)
     }
@@ -178,51 +144,33 @@ impl Cri {
     }
 
     pub async fn start_container(&self, id: &str) -> Result<()> {
-        let req = cri::StartContainerRequest {
-            container_id: id.into(),
-        };
+        let req = cri::StartContainerRequest { container_id: id.into() };
         let r = self.runtime.clone().start_container(req).await;
         r.map_err(call("StartContainer")).map(drop)
     }
 
     /// SIGTERM, then SIGKILL after `grace` (containerd does both).
     pub async fn stop_container(&self, id: &str, grace: Duration) -> Result<()> {
-        let req = cri::StopContainerRequest {
-            container_id: id.into(),
-            timeout: grace.as_secs() as i64,
-        };
+        let req = cri::StopContainerRequest { container_id: id.into(), timeout: grace.as_secs() as i64 };
         let r = self.runtime.clone().stop_container(req).await;
         r.map_err(call("StopContainer")).map(drop)
     }
 
     pub async fn remove_container(&self, id: &str) -> Result<()> {
-        let req = cri::RemoveContainerRequest {
-            container_id: id.into(),
-        };
+        let req = cri::RemoveContainerRequest { container_id: id.into() };
         let r = self.runtime.clone().remove_container(req).await;
         r.map_err(call("RemoveContainer")).map(drop)
     }
 
-    pub async fn list_containers(
-        &self,
-        labels: HashMap<String, String>,
-    ) -> Result<Vec<cri::Container>> {
-        let filter = cri::ContainerFilter {
-            label_selector: labels,
-            ..Default::default()
-        };
-        let req = cri::ListContainersRequest {
-            filter: Some(filter),
-        };
+    pub async fn list_containers(&self, labels: HashMap<String, String>) -> Result<Vec<cri::Container>> {
+        let filter = cri::ContainerFilter { label_selector: labels, ..Default::default() };
+        let req = cri::ListContainersRequest { filter: Some(filter) };
         let r = self.runtime.clone().list_containers(req).await;
         Ok(r.map_err(call("ListContainers"))?.into_inner().containers)
     }
 
     pub async fn container_status(&self, id: &str) -> Result<cri::ContainerStatus> {
-        let req = cri::ContainerStatusRequest {
-            container_id: id.into(),
-            verbose: false,
-        };
+        let req = cri::ContainerStatusRequest { container_id: id.into(), verbose: false };
         let r = self.runtime.clone().container_status(req).await;
         let status = r.map_err(call("ContainerStatus"))?.into_inner().status;
         status.ok_or_else(|| CriError::Call {
@@ -231,17 +179,8 @@ impl Cri {
         })
     }
 
-    pub async fn exec_sync(
-        &self,
-        id: &str,
-        cmd: Vec<String>,
-        timeout: Duration,
-    ) -> Result<cri::ExecSyncResponse> {
-        let req = cri::ExecSyncRequest {
-            container_id: id.into(),
-            cmd,
-            timeout: timeout.as_secs().max(1) as i64,
-        };
+    pub async fn exec_sync(&self, id: &str, cmd: Vec<String>, timeout: Duration) -> Result<cri::ExecSyncResponse> {
+        let req = cri::ExecSyncRequest { container_id: id.into(), cmd, timeout: timeout.as_secs().max(1) as i64 };
         let r = self.runtime.clone().exec_sync(req).await;
         Ok(r.map_err(call("ExecSync"))?.into_inner())
     }
@@ -258,31 +197,21 @@ impl Cri {
     }
 
     pub async fn port_forward(&self, sandbox_id: &str, ports: Vec<i32>) -> Result<String> {
-        let req = cri::PortForwardRequest {
-            pod_sandbox_id: sandbox_id.into(),
-            port: ports,
-        };
+        let req = cri::PortForwardRequest { pod_sandbox_id: sandbox_id.into(), port: ports };
         let r = self.runtime.clone().port_forward(req).await;
         Ok(r.map_err(call("PortForward"))?.into_inner().url)
     }
 
     /// The image if the runtime has it, by any name or ID.
     pub async fn image_status(&self, image: &str) -> Result<Option<cri::Image>> {
-        let req = cri::ImageStatusRequest {
-            image: Some(image_spec(image)),
-            verbose: false,
-        };
+        let req = cri::ImageStatusRequest { image: Some(image_spec(image)), verbose: false };
         let r = self.images.clone().image_status(req).await;
         Ok(r.map_err(call("ImageStatus"))?.into_inner().image)
     }
 
     /// Pulls from the image's registry; returns the image reference (its ID).
     pub async fn pull_image(&self, image: &str) -> Result<String> {
-        let req = cri::PullImageRequest {
-            image: Some(image_spec(image)),
-            auth: None,
-            sandbox_config: None,
-        };
+        let req = cri::PullImageRequest { image: Some(image_spec(image)), auth: None, sandbox_config: None };
         let r = self.images.clone().pull_image(req).await;
         Ok(r.map_err(call("PullImage"))?.into_inner().image_ref)
     }
@@ -295,8 +224,5 @@ impl Cri {
 }
 
 pub fn image_spec(image: &str) -> cri::ImageSpec {
-    cri::ImageSpec {
-        image: image.into(),
-        ..Default::default()
-    }
+    cri::ImageSpec { image: image.into(), ..Default::default() }
 }

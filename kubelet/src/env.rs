@@ -69,7 +69,9 @@ fn secret_data(s: &Secret) -> HashMap<String, String> {
 
 /// Kubernetes' C_IDENTIFIER-ish rule for env names from envFrom: invalid ones are skipped.
 fn valid_env_name(name: &str) -> bool {
-    !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn env_from(pod: &Pod, c: &Container, src: &Sources, out: &mut Vec<(String, String)>) -> Result<(), EnvError> {
@@ -141,7 +143,12 @@ pub fn field_value(pod: &Pod, path: &str, src: &Sources) -> Result<String, EnvEr
 
 /// limits.cpu, requests.memory, ... of a container in units of `divisor`, rounded up; an unset
 /// limit is the node's allocatable, as Kubernetes reports it.
-pub fn resource_value(pod: &Pod, own: &Container, r: &k8s_openapi::api::core::v1::ResourceFieldSelector, src: &Sources) -> String {
+pub fn resource_value(
+    pod: &Pod,
+    own: &Container,
+    r: &k8s_openapi::api::core::v1::ResourceFieldSelector,
+    src: &Sources,
+) -> String {
     let spec = pod.spec.clone().unwrap_or_default();
     let c = match r.container_name.as_deref().filter(|n| !n.is_empty()) {
         Some(n) => spec.containers.iter().find(|c| c.name == n).cloned().unwrap_or_else(|| own.clone()),

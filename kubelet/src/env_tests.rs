@@ -13,9 +13,12 @@ fn first(p: &Pod) -> Container {
 }
 
 fn sources() -> Sources {
-    let cm: ConfigMap = serde_json::from_value(serde_json::json!({"metadata": {"name": "cfg"}, "data": {"MODE": "fast", "LEVEL": "3"}})).unwrap_or_default();
-    let mut secret = Secret::default();
-    secret.data = Some([("password".to_string(), ByteString(b"s3cret".to_vec()))].into());
+    let cm: ConfigMap = serde_json::from_value(
+        serde_json::json!({"metadata": {"name": "cfg"}, "data": {"MODE": "fast", "LEVEL": "3"}}),
+    )
+    .unwrap_or_default();
+    let secret =
+        Secret { data: Some([("password".to_string(), ByteString(b"s3cret".to_vec()))].into()), ..Default::default() };
     Sources {
         config_maps: HashMap::from([("cfg".into(), Some(cm)), ("gone".into(), None)]),
         secrets: HashMap::from([("db".into(), Some(secret))]),
@@ -50,7 +53,9 @@ fn values_from_config_maps_secrets_and_the_downward_api_are_filled_in() {
 
 #[test]
 fn env_from_a_config_map_takes_every_key_with_the_prefix() {
-    let p = pod(serde_json::json!({"containers": [{"name": "c", "envFrom": [{"prefix": "CFG_", "configMapRef": {"name": "cfg"}}]}]}));
+    let p = pod(
+        serde_json::json!({"containers": [{"name": "c", "envFrom": [{"prefix": "CFG_", "configMapRef": {"name": "cfg"}}]}]}),
+    );
     let env = resolve(&p, &first(&p), &sources()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(get(&env, "CFG_MODE"), Some("fast"));
     assert_eq!(get(&env, "CFG_LEVEL"), Some("3"));
@@ -58,19 +63,25 @@ fn env_from_a_config_map_takes_every_key_with_the_prefix() {
 
 #[test]
 fn a_missing_config_map_is_a_create_container_config_error() {
-    let p = pod(serde_json::json!({"containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "gone", "key": "k"}}}]}]}));
+    let p = pod(
+        serde_json::json!({"containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "gone", "key": "k"}}}]}]}),
+    );
     assert_eq!(resolve(&p, &first(&p), &sources()), Err(EnvError::ConfigMapNotFound("gone".into())));
-    let optional = pod(serde_json::json!({"containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "gone", "key": "k", "optional": true}}}]}]}));
+    let optional = pod(
+        serde_json::json!({"containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "gone", "key": "k", "optional": true}}}]}]}),
+    );
     assert_eq!(resolve(&optional, &first(&optional), &sources()), Ok(vec![]));
 }
 
 #[test]
 fn resource_limits_are_exposed_in_the_divisors_unit_and_default_to_the_node() {
-    let p = pod(serde_json::json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "250m", "memory": "32Mi"}}, "env": [
-        {"name": "CPU_REQ", "valueFrom": {"resourceFieldRef": {"resource": "requests.cpu", "divisor": "1m"}}},
-        {"name": "MEM_REQ", "valueFrom": {"resourceFieldRef": {"resource": "requests.memory", "divisor": "1Mi"}}},
-        {"name": "CPU_LIM", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}
-    ]}]}));
+    let p = pod(
+        serde_json::json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "250m", "memory": "32Mi"}}, "env": [
+            {"name": "CPU_REQ", "valueFrom": {"resourceFieldRef": {"resource": "requests.cpu", "divisor": "1m"}}},
+            {"name": "MEM_REQ", "valueFrom": {"resourceFieldRef": {"resource": "requests.memory", "divisor": "1Mi"}}},
+            {"name": "CPU_LIM", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}
+        ]}]}),
+    );
     let env = resolve(&p, &first(&p), &sources()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(get(&env, "CPU_REQ"), Some("250"));
     assert_eq!(get(&env, "MEM_REQ"), Some("32"));
@@ -81,7 +92,9 @@ fn resource_limits_are_exposed_in_the_divisors_unit_and_default_to_the_node() {
 fn dollar_references_expand_to_earlier_variables() {
     let vars = vec![("A".to_string(), "one".to_string())];
     assert_eq!(expand("$(A)-$(B)-$$(A)", &vars), "one-$(B)-$(A)");
-    let p = pod(serde_json::json!({"containers": [{"name": "c", "env": [{"name": "A", "value": "x"}, {"name": "B", "value": "$(A)y"}]}]}));
+    let p = pod(
+        serde_json::json!({"containers": [{"name": "c", "env": [{"name": "A", "value": "x"}, {"name": "B", "value": "$(A)y"}]}]}),
+    );
     let env = resolve(&p, &first(&p), &sources()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(get(&env, "B"), Some("xy"));
 }

@@ -26,20 +26,13 @@ const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path} is neither an OCI layout nor a Docker archive: {reason}")]
     Format { path: PathBuf, reason: String },
     #[error("cannot reach containerd: {0}")]
     Connect(#[from] crate::cri::CriError),
     #[error("containerd refused {step} of {path}: {}", .source.message())]
-    Containerd {
-        step: &'static str,
-        path: PathBuf,
-        source: tonic::Status,
-    },
+    Containerd { step: &'static str, path: PathBuf, source: tonic::Status },
 }
 
 /// What one archive brought in.
@@ -118,8 +111,7 @@ pub fn sha256_digest(data: &[u8]) -> String {
 pub fn normalize_reference(name: &str) -> String {
     let (repo, tag) = split_tag(name);
     let first = repo.split('/').next().unwrap_or("");
-    let has_registry =
-        repo.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_registry = repo.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
     let repo = match (has_registry, repo.contains('/')) {
         (true, _) => repo.to_string(),
         (false, true) => format!("docker.io/{repo}"),
@@ -222,7 +214,10 @@ fn gc_labels(blob: &[u8]) -> HashMap<String, String> {
 }
 
 /// The image records and blobs of an OCI layout.
-fn plan_oci(archive: &mut Archive, index: &[u8]) -> Result<(Vec<(String, Descriptor)>, Vec<Blob>), String> {
+/// Images to name (reference -> target) and blobs to write.
+type OciPlan = (Vec<(String, Descriptor)>, Vec<Blob>);
+
+fn plan_oci(archive: &mut Archive, index: &[u8]) -> Result<OciPlan, String> {
     let index: OciIndex = serde_json::from_slice(index).map_err(|e| format!("index.json: {e}"))?;
     let images = oci_names(&index)
         .into_iter()
@@ -237,23 +232,14 @@ fn plan_oci(archive: &mut Archive, index: &[u8]) -> Result<(Vec<(String, Descrip
         .filter_map(|(path, data)| {
             let hex = path.strip_prefix("blobs/sha256/")?;
             let labels = gc_labels(&data);
-            Some(Blob {
-                digest: format!("sha256:{hex}"),
-                data,
-                labels,
-            })
+            Some(Blob { digest: format!("sha256:{hex}"), data, labels })
         })
         .collect();
     Ok((images, blobs))
 }
 
 fn descriptor(media_type: &str, digest: &str, size: i64) -> Descriptor {
-    Descriptor {
-        media_type: media_type.into(),
-        digest: digest.into(),
-        size,
-        annotations: HashMap::new(),
-    }
+    Descriptor { media_type: media_type.into(), digest: digest.into(), size, annotations: HashMap::new() }
 }
 
 fn layer_media_type(data: &[u8]) -> &'static str {
@@ -266,10 +252,7 @@ fn layer_media_type(data: &[u8]) -> &'static str {
 
 /// Imports one archive into containerd's namespace `k8s.io`.
 pub async fn import_file(socket: &Path, path: &Path) -> Result<Imported, ImportError> {
-    let read_err = |source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_err = |source| ImportError::Read { path: path.to_path_buf(), source };
     let owned = path.to_path_buf();
     let mut archive = tokio::task::spawn_blocking(move || read_archive(&owned))
         .await
@@ -281,34 +264,22 @@ pub async fn import_file(socket: &Path, path: &Path) -> Result<Imported, ImportE
     } else if let Some(manifest) = archive.small.get("manifest.json").cloned() {
         import_docker(&store, path, &mut archive, &manifest).await
     } else {
-        Err(ImportError::Format {
-            path: path.to_path_buf(),
-            reason: "no index.json or manifest.json".into(),
-        })
+        Err(ImportError::Format { path: path.to_path_buf(), reason: "no index.json or manifest.json".into() })
     };
     store.release().await;
     result
 }
 
-async fn import_oci(
-    store: &Store,
-    path: &Path,
-    archive: &mut Archive,
-    index: &[u8],
-) -> Result<Imported, ImportError> {
-    let (images, blobs) = plan_oci(archive, index).map_err(|reason| ImportError::Format {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+async fn import_oci(store: &Store, path: &Path, archive: &mut Archive, index: &[u8]) -> Result<Imported, ImportError> {
+    let (images, blobs) =
+        plan_oci(archive, index).map_err(|reason| ImportError::Format { path: path.to_path_buf(), reason })?;
     let mut done = Imported::default();
     for blob in blobs {
         store.write(blob, &mut done).await?;
     }
     let large = std::mem::take(&mut archive.large);
-    for blob in read_large(path, large, |name, _| {
-        name.strip_prefix("blobs/sha256/").map(|h| format!("sha256:{h}"))
-    })
-    .await?
+    for blob in
+        read_large(path, large, |name, _| name.strip_prefix("blobs/sha256/").map(|h| format!("sha256:{h}"))).await?
     {
         store.write(blob, &mut done).await?;
     }
@@ -330,19 +301,12 @@ async fn read_large(
         let mut blobs = Vec::new();
         for_each_large(&owned, &large, |name, data| {
             let digest = digest_of(&name, &data).unwrap_or_else(|| sha256_digest(&data));
-            blobs.push((name, Blob {
-                digest,
-                data,
-                labels: HashMap::new(),
-            }));
+            blobs.push((name, Blob { digest, data, labels: HashMap::new() }));
             Ok(())
         })
         .map(|()| blobs)
     });
-    let read_err = |source| ImportError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_err = |source| ImportError::Read { path: path.to_path_buf(), source };
     let blobs = read.await.map_err(|e| read_err(std::io::Error::other(e)))?.map_err(read_err)?;
     Ok(blobs.into_iter().map(|(_, b)| b).collect())
 }
@@ -353,10 +317,7 @@ async fn import_docker(
     archive: &mut Archive,
     manifest: &[u8],
 ) -> Result<Imported, ImportError> {
-    let format = |reason: String| ImportError::Format {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let format = |reason: String| ImportError::Format { path: path.to_path_buf(), reason };
     let entries: Vec<DockerEntry> =
         serde_json::from_slice(manifest).map_err(|e| format(format!("manifest.json: {e}")))?;
     // Every layer file, small or large, keyed by its path in the archive.
@@ -372,9 +333,7 @@ async fn import_docker(
     }
     let mut done = Imported::default();
     for entry in entries {
-        let target = docker_manifest(store, &entry, &mut files, &mut done)
-            .await?
-            .map_err(format)?;
+        let target = docker_manifest(store, &entry, &mut files, &mut done).await?.map_err(format)?;
         for tag in entry.repo_tags.unwrap_or_default() {
             let name = normalize_reference(&tag);
             store.name_image(&name, target.clone()).await?;
@@ -394,7 +353,8 @@ async fn docker_manifest(
     let Some(config) = files.get(&entry.config) else {
         return Ok(Err(format!("{} is missing", entry.config)));
     };
-    let config_desc = serde_json::json!({"mediaType": DOCKER_CONFIG, "digest": config.digest, "size": config.data.len()});
+    let config_desc =
+        serde_json::json!({"mediaType": DOCKER_CONFIG, "digest": config.digest, "size": config.data.len()});
     let mut layers = Vec::new();
     for l in &entry.layers {
         let Some(layer) = files.get(l) else {
@@ -402,7 +362,8 @@ async fn docker_manifest(
         };
         layers.push(serde_json::json!({"mediaType": layer_media_type(&layer.data), "digest": layer.digest, "size": layer.data.len()}));
     }
-    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": config_desc, "layers": layers});
+    let manifest =
+        serde_json::json!({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": config_desc, "layers": layers});
     let data = serde_json::to_vec(&manifest).unwrap_or_default();
     for name in std::iter::once(&entry.config).chain(&entry.layers) {
         if let Some(blob) = files.remove(name) {
@@ -426,11 +387,7 @@ struct Store {
 impl Store {
     async fn connect(socket: &Path, path: &Path) -> Result<Store, ImportError> {
         let channel = crate::cri::unix_channel(socket)?;
-        let mut store = Store {
-            channel,
-            lease: None,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store { channel, lease: None, path: path.to_path_buf() };
         let id = format!("minik8s-import-{}", std::process::id());
         let mut leases = LeasesClient::new(store.channel.clone());
         let req = ctrd::CreateRequest {
@@ -453,11 +410,7 @@ impl Store {
     }
 
     fn refused(&self, step: &'static str) -> impl FnOnce(tonic::Status) -> ImportError + '_ {
-        move |source| ImportError::Containerd {
-            step,
-            path: self.path.clone(),
-            source,
-        }
+        move |source| ImportError::Containerd { step, path: self.path.clone(), source }
     }
 
     async fn has(&self, digest: &str) -> bool {
@@ -505,18 +458,11 @@ impl Store {
             created_at: None,
             updated_at: None,
         };
-        let req = ctrd::CreateImageRequest {
-            image: Some(image.clone()),
-            source_date_epoch: None,
-        };
+        let req = ctrd::CreateImageRequest { image: Some(image.clone()), source_date_epoch: None };
         match images.create(self.request(req)).await {
             Ok(_) => Ok(()),
             Err(s) if s.code() == tonic::Code::AlreadyExists => {
-                let req = ctrd::UpdateImageRequest {
-                    image: Some(image),
-                    update_mask: None,
-                    source_date_epoch: None,
-                };
+                let req = ctrd::UpdateImageRequest { image: Some(image), update_mask: None, source_date_epoch: None };
                 images.update(self.request(req)).await.map(drop).map_err(self.refused("updating the image"))
             }
             Err(s) => Err(self.refused("creating the image")(s)),
@@ -532,7 +478,13 @@ impl Store {
     }
 }
 
-fn write_req(action: ctrd::WriteAction, reference: &str, total: i64, offset: usize, data: Vec<u8>) -> ctrd::WriteContentRequest {
+fn write_req(
+    action: ctrd::WriteAction,
+    reference: &str,
+    total: i64,
+    offset: usize,
+    data: Vec<u8>,
+) -> ctrd::WriteContentRequest {
     ctrd::WriteContentRequest {
         action: action as i32,
         r#ref: reference.into(),
@@ -552,6 +504,17 @@ async fn drain(mut stream: tonic::Streaming<ctrd::WriteContentResponse>) -> Resu
 fn expire_in_an_hour() -> String {
     let t = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3600);
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The socket of the node's containerd: `--container-runtime-endpoint` if given, else the one
+/// minik8s runs under the data dir (for `minik8s image import` and `minik8s image ls`).
+pub fn socket(data_dir: &Path, endpoint: Option<&Path>) -> PathBuf {
+    endpoint.map(Path::to_path_buf).unwrap_or_else(|| crate::containerd::Paths::new(data_dir).socket)
+}
+
+/// `minik8s image ls`: every image CRI sees, with its names and size.
+pub async fn list(socket: &Path) -> Result<Vec<k8s_cri::v1::Image>, crate::cri::CriError> {
+    crate::cri::Cri::connect(socket)?.list_images().await
 }
 
 /// Imports every `*.tar` in `dir`, printing one line per archive; failures are reported and

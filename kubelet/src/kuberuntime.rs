@@ -12,7 +12,7 @@ use kube::api::{Api, DeleteParams, ListParams, Preconditions};
 
 use crate::backoff::BackOff;
 use crate::events::{NORMAL, WARNING};
-use crate::pod_actions::{Action, Kind, KillReason, Waiting};
+use crate::pod_actions::{Action, KillReason, Kind, Waiting};
 use crate::pod_worker::Context;
 use crate::runtime_pod::RuntimePod;
 
@@ -21,7 +21,7 @@ use crate::runtime_pod::RuntimePod;
 pub struct Memory {
     pub backoff: BackOff,
     pull_backoff: BackOff,
-    pub pull_failures: HashMap<String, (i64, String)>,
+    pub pull_failures: HashMap<String, (i64, Waiting)>,
     /// Errors of this sync's attempts, shown as the containers' waiting reasons.
     pub errors: BTreeMap<String, Waiting>,
     volumes: Option<(String, HashMap<String, PathBuf>, Instant)>,
@@ -61,7 +61,13 @@ fn find_spec<'a>(pod: &'a Pod, name: &str, kind: Kind) -> Option<&'a ContainerSp
 }
 
 /// Carries out one action. `pod` is None when the API object is gone.
-pub async fn apply(ctx: &Arc<Context>, pod: Option<&Pod>, rt: &RuntimePod, action: &Action, mem: &mut Memory) -> Result<(), ApplyError> {
+pub async fn apply(
+    ctx: &Arc<Context>,
+    pod: Option<&Pod>,
+    rt: &RuntimePod,
+    action: &Action,
+    mem: &mut Memory,
+) -> Result<(), ApplyError> {
     match action {
         Action::CreateSandbox { attempt } => match pod {
             Some(p) => create_sandbox(ctx, p, *attempt, mem).await,
@@ -133,7 +139,13 @@ async fn ensure_image(ctx: &Arc<Context>, pod: &Pod, spec: &ContainerSpec) -> Re
     let policy = pull_policy(spec);
     let local = ctx.cri.image_status(&image).await.ok().flatten();
     let present = |id: String| {
-        ctx.recorder.pod(pod, name, NORMAL, "Pulled", format!("Container image \"{image}\" already present on machine"));
+        ctx.recorder.pod(
+            pod,
+            name,
+            NORMAL,
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+        );
         id
     };
     match (policy.as_str(), local) {
@@ -150,7 +162,13 @@ async fn ensure_image(ctx: &Arc<Context>, pod: &Pod, spec: &ContainerSpec) -> Re
     match ctx.cri.pull_image(&image).await {
         Ok(reference) => {
             let took = format!("{:.3}s", started.elapsed().as_secs_f64());
-            ctx.recorder.pod(pod, name, NORMAL, "Pulled", format!("Successfully pulled image \"{image}\" in {took} ({took} including waiting)"));
+            ctx.recorder.pod(
+                pod,
+                name,
+                NORMAL,
+                "Pulled",
+                format!("Successfully pulled image \"{image}\" in {took} ({took} including waiting)"),
+            );
             Ok(reference)
         }
         Err(e) => match ctx.cri.image_status(&image).await.ok().flatten() {
@@ -165,11 +183,18 @@ async fn ensure_image(ctx: &Arc<Context>, pod: &Pod, spec: &ContainerSpec) -> Re
 }
 
 /// Volumes of the current sandbox, prepared once and refreshed every 30 s.
-async fn volumes(ctx: &Arc<Context>, pod: &Pod, sandbox: &str, src: &crate::env::Sources, mem: &mut Memory) -> Result<HashMap<String, PathBuf>, crate::volumes::VolumeError> {
-    if let Some((id, v, at)) = &mem.volumes {
-        if id == sandbox && at.elapsed() < VOLUME_RESYNC {
-            return Ok(v.clone());
-        }
+async fn volumes(
+    ctx: &Arc<Context>,
+    pod: &Pod,
+    sandbox: &str,
+    src: &crate::env::Sources,
+    mem: &mut Memory,
+) -> Result<HashMap<String, PathBuf>, crate::volumes::VolumeError> {
+    if let Some((id, v, at)) = &mem.volumes
+        && id == sandbox
+        && at.elapsed() < VOLUME_RESYNC
+    {
+        return Ok(v.clone());
     }
     let dir = crate::volumes::pod_dir(&ctx.config.data_dir, uid(pod));
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
@@ -230,7 +255,16 @@ fn fail(mem: &mut Memory, name: &str, reason: &str, message: String) {
 /// Pull, volumes, env, CreateContainer, StartContainer, postStart; each failure becomes the
 /// container's waiting reason (ErrImagePull, CreateContainerConfigError, ...).
 #[allow(clippy::too_many_arguments)]
-async fn start_container(ctx: &Arc<Context>, pod: &Pod, rt: &RuntimePod, spec: &ContainerSpec, kind: Kind, attempt: u32, restart: bool, mem: &mut Memory) {
+async fn start_container(
+    ctx: &Arc<Context>,
+    pod: &Pod,
+    rt: &RuntimePod,
+    spec: &ContainerSpec,
+    kind: Kind,
+    attempt: u32,
+    restart: bool,
+    mem: &mut Memory,
+) {
     let name = spec.name.as_str();
     let Some((sandbox_id, pod_ip)) = mem.sandbox.clone() else { return };
     let image_ref = match ensure_image(ctx, pod, spec).await {
@@ -240,8 +274,14 @@ async fn start_container(ctx: &Arc<Context>, pod: &Pod, rt: &RuntimePod, spec: &
             let now = now_ns();
             mem.pull_backoff.next(&key, now);
             let delay = mem.pull_backoff.delay(&key).unwrap_or_default();
-            let message = format!("Back-off pulling image \"{}\"", spec.image.clone().unwrap_or_default());
-            mem.pull_failures.insert(name.into(), (now + delay.as_nanos() as i64, message));
+            let meanwhile = match w.reason.as_str() {
+                "ErrImagePull" => Waiting {
+                    reason: "ImagePullBackOff".into(),
+                    message: format!("Back-off pulling image \"{}\"", spec.image.clone().unwrap_or_default()),
+                },
+                _ => w.clone(),
+            };
+            mem.pull_failures.insert(name.into(), (now + delay.as_nanos() as i64, meanwhile));
             mem.errors.insert(name.into(), w);
             return;
         }
@@ -284,7 +324,18 @@ async fn start_container(ctx: &Arc<Context>, pod: &Pod, rt: &RuntimePod, spec: &
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn create(ctx: &Arc<Context>, pod: &Pod, spec: &ContainerSpec, kind: Kind, attempt: u32, image_ref: &str, env: Vec<(String, String)>, volumes: &HashMap<String, PathBuf>, sandbox_id: &str, pod_ip: &str) -> Result<String, ApplyError> {
+async fn create(
+    ctx: &Arc<Context>,
+    pod: &Pod,
+    spec: &ContainerSpec,
+    kind: Kind,
+    attempt: u32,
+    image_ref: &str,
+    env: Vec<(String, String)>,
+    volumes: &HashMap<String, PathBuf>,
+    sandbox_id: &str,
+    pod_ip: &str,
+) -> Result<String, ApplyError> {
     let dir = crate::volumes::pod_dir(&ctx.config.data_dir, uid(pod));
     let host_network = pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false);
     let etc_hosts = if host_network {
@@ -300,7 +351,8 @@ async fn create(ctx: &Arc<Context>, pod: &Pod, spec: &ContainerSpec, kind: Kind,
     }
     std::fs::write(&termination_log, b"")?;
     std::fs::create_dir_all(crate::sandbox::log_directory(pod).join(&spec.name))?;
-    let inputs = crate::container::Inputs { pod, spec, kind, attempt, image_ref, env, volumes, etc_hosts, termination_log };
+    let inputs =
+        crate::container::Inputs { pod, spec, kind, attempt, image_ref, env, volumes, etc_hosts, termination_log };
     let config = crate::container::config(&inputs);
     let attempt_of_sandbox = 0;
     let sandbox_config = crate::sandbox::config(pod, attempt_of_sandbox, &ctx.sandbox);
@@ -313,10 +365,22 @@ pub fn termination_log_path(pod_dir: &std::path::Path, name: &str, attempt: u32)
 }
 
 /// Runs a lifecycle hook (exec or httpGet); Err carries what to report.
-async fn run_hook(ctx: &Arc<Context>, h: &LifecycleHandler, spec: &ContainerSpec, id: &str, pod_ip: &str, timeout: Duration) -> Result<(), String> {
+async fn run_hook(
+    ctx: &Arc<Context>,
+    h: &LifecycleHandler,
+    spec: &ContainerSpec,
+    id: &str,
+    pod_ip: &str,
+    timeout: Duration,
+) -> Result<(), String> {
     if let Some(e) = &h.exec {
-        let r = ctx.cri.exec_sync(id, e.command.clone().unwrap_or_default(), timeout).await.map_err(|e| e.to_string())?;
-        return if r.exit_code == 0 { Ok(()) } else { Err(format!("command exited with {}: {}", r.exit_code, String::from_utf8_lossy(&r.stdout))) };
+        let r =
+            ctx.cri.exec_sync(id, e.command.clone().unwrap_or_default(), timeout).await.map_err(|e| e.to_string())?;
+        return if r.exit_code == 0 {
+            Ok(())
+        } else {
+            Err(format!("command exited with {}: {}", r.exit_code, String::from_utf8_lossy(&r.stdout)))
+        };
     }
     if let Some(g) = &h.http_get {
         let host = g.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| pod_ip.into());
@@ -347,20 +411,20 @@ async fn kill_container(ctx: &Arc<Context>, pod: Option<&Pod>, id: &str, name: &
     if let Some(p) = pod {
         ctx.recorder.pod(p, Some(name), NORMAL, "Killing", reason.message(name));
         let spec = find_spec(p, name, Kind::App).or_else(|| find_spec(p, name, Kind::Init));
-        if let Some(spec) = spec {
-            if let Some(h) = spec.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
-                let ip = p.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default();
-                if let Err(e) = run_hook(ctx, h, spec, id, &ip, grace).await {
-                    ctx.recorder.pod(p, Some(name), WARNING, "FailedPreStopHook", e);
-                }
+        if let Some(spec) = spec
+            && let Some(h) = spec.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref())
+        {
+            let ip = p.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default();
+            if let Err(e) = run_hook(ctx, h, spec, id, &ip, grace).await {
+                ctx.recorder.pod(p, Some(name), WARNING, "FailedPreStopHook", e);
             }
         }
     }
     let left = grace.saturating_sub(started.elapsed());
-    if let Err(e) = ctx.cri.stop_container(id, left).await {
-        if !e.is_not_found() {
-            tracing::warn!("stopping container {id}: {e}");
-        }
+    if let Err(e) = ctx.cri.stop_container(id, left).await
+        && !e.is_not_found()
+    {
+        tracing::warn!("stopping container {id}: {e}");
     }
 }
 

@@ -42,13 +42,8 @@ pub fn lease(node: &Node, now: jiff::Timestamp) -> Lease {
 
 async fn ensure_namespace(client: &kube::Client) {
     let ns: Api<Namespace> = Api::all(client.clone());
-    let obj = Namespace {
-        metadata: ObjectMeta {
-            name: Some(NAMESPACE.into()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let obj =
+        Namespace { metadata: ObjectMeta { name: Some(NAMESPACE.into()), ..Default::default() }, ..Default::default() };
     let _ = ns.create(&PostParams::default(), &obj).await;
 }
 
@@ -86,11 +81,7 @@ mod tests {
     #[test]
     fn the_lease_is_held_by_the_node_and_owned_by_it() {
         let node = Node {
-            metadata: ObjectMeta {
-                name: Some("n1".into()),
-                uid: Some("u1".into()),
-                ..Default::default()
-            },
+            metadata: ObjectMeta { name: Some("n1".into()), uid: Some("u1".into()), ..Default::default() },
             ..Default::default()
         };
         let l = lease(&node, jiff::Timestamp::UNIX_EPOCH);

@@ -2,12 +2,14 @@
 //! containerd over CRI. [`run`] is the boot script; each module is one job.
 
 pub mod backoff;
+mod boot;
 pub mod cni;
 pub mod container;
 pub mod containerd;
 pub mod cri;
 pub mod env;
 pub mod events;
+pub mod grpc_probe;
 pub mod http_probe;
 pub mod images;
 pub mod kuberuntime;
@@ -26,7 +28,6 @@ pub mod server;
 pub mod status;
 pub mod streaming;
 pub mod volumes;
-mod boot;
 
 pub use boot::import_images;
 

@@ -122,7 +122,12 @@ pub fn tail_text(path: &Path, lines: usize, max_bytes: usize) -> String {
 
 /// Streams a log into `tx`: what is there now, then (follow) what is appended until `alive`
 /// says the container stopped and the file is drained. limitBytes cuts the stream.
-pub async fn stream(path: std::path::PathBuf, o: Options, tx: mpsc::Sender<Result<Bytes, std::io::Error>>, alive: impl Fn() -> futures::future::BoxFuture<'static, bool>) {
+pub async fn stream(
+    path: std::path::PathBuf,
+    o: Options,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    alive: impl Fn() -> futures::future::BoxFuture<'static, bool>,
+) {
     let data = tokio::fs::read(&path).await.unwrap_or_default();
     let mut budget = o.limit_bytes.unwrap_or(usize::MAX);
     let first = render_file(&data, &o);
@@ -172,7 +177,10 @@ mod tests {
     #[test]
     fn a_cri_log_line_is_split_into_time_stream_tag_and_text() {
         let r = parse(b"2024-01-01T00:00:01Z stdout F hello world").unwrap_or_else(|| panic!("parsed"));
-        assert_eq!((r.time, r.stream, r.partial, r.text), ("2024-01-01T00:00:01Z", "stdout", false, &b"hello world"[..]));
+        assert_eq!(
+            (r.time, r.stream, r.partial, r.text),
+            ("2024-01-01T00:00:01Z", "stdout", false, &b"hello world"[..])
+        );
     }
 
     #[test]
@@ -204,7 +212,11 @@ mod tests {
 
     #[test]
     fn the_query_string_sets_the_options() {
-        let q = vec![("follow".to_string(), "true".to_string()), ("tailLines".into(), "5".into()), ("limitBytes".into(), "10".into())];
+        let q = vec![
+            ("follow".to_string(), "true".to_string()),
+            ("tailLines".into(), "5".into()),
+            ("limitBytes".into(), "10".into()),
+        ];
         let o = Options::from_query(&q, jiff::Timestamp::UNIX_EPOCH);
         assert!(o.follow);
         assert_eq!(o.tail_lines, Some(5));

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{
-    DaemonEndpoint, Node, NodeAddress, NodeCondition, NodeDaemonEndpoints, NodeSpec, NodeStatus,
-    NodeSystemInfo, Taint,
+    DaemonEndpoint, Node, NodeAddress, NodeCondition, NodeDaemonEndpoints, NodeSpec, NodeStatus, NodeSystemInfo, Taint,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
@@ -64,9 +63,7 @@ pub fn parse_os_release(text: &str) -> String {
 }
 
 fn storage_bytes(dir: &Path) -> u64 {
-    rustix::fs::statvfs(dir)
-        .map(|s| s.f_blocks * s.f_frsize)
-        .unwrap_or(0)
+    rustix::fs::statvfs(dir).map(|s| s.f_blocks * s.f_frsize).unwrap_or(0)
 }
 
 /// The address of the interface holding the default route (no packet is sent), else the first
@@ -75,10 +72,10 @@ pub fn primary_ip() -> IpAddr {
     let routed = std::net::UdpSocket::bind("0.0.0.0:0")
         .and_then(|s| s.connect("10.255.255.255:9").map(|()| s))
         .and_then(|s| s.local_addr());
-    if let Ok(a) = routed {
-        if !a.ip().is_unspecified() {
-            return a.ip();
-        }
+    if let Ok(a) = routed
+        && !a.ip().is_unspecified()
+    {
+        return a.ip();
     }
     IpAddr::from([127, 0, 0, 1])
 }
@@ -125,12 +122,7 @@ pub fn parse_taint(s: &str) -> Option<Taint> {
         Some((k, v)) => (k, Some(v.to_string())),
         None => (kv, None),
     };
-    Some(Taint {
-        key: key.to_string(),
-        value,
-        effect: effect.to_string(),
-        time_added: None,
-    })
+    Some(Taint { key: key.to_string(), value, effect: effect.to_string(), time_added: None })
 }
 
 /// The labels the kubelet puts on its node (plus the server-role labels k3s uses).
@@ -175,10 +167,22 @@ pub fn conditions(network_ready: bool, now: &Time) -> Vec<NodeCondition> {
     let ready = if network_ready {
         condition("Ready", true, "KubeletReady", "kubelet is posting ready status", now)
     } else {
-        condition("Ready", false, "KubeletNotReady", "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized", now)
+        condition(
+            "Ready",
+            false,
+            "KubeletNotReady",
+            "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
+            now,
+        )
     };
     vec![
-        condition("MemoryPressure", false, "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now),
+        condition(
+            "MemoryPressure",
+            false,
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+            now,
+        ),
         condition("DiskPressure", false, "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now),
         condition("PIDPressure", false, "KubeletHasSufficientPID", "kubelet has sufficient PID available", now),
         ready,
@@ -195,9 +199,7 @@ pub fn status(m: &Machine, port: u16, network_ready: bool, now: &Time) -> NodeSt
             NodeAddress { type_: "Hostname".into(), address: m.hostname.clone() },
         ]),
         conditions: Some(conditions(network_ready, now)),
-        daemon_endpoints: Some(NodeDaemonEndpoints {
-            kubelet_endpoint: Some(DaemonEndpoint { port: port.into() }),
-        }),
+        daemon_endpoints: Some(NodeDaemonEndpoints { kubelet_endpoint: Some(DaemonEndpoint { port: port.into() }) }),
         node_info: Some(NodeSystemInfo {
             architecture: arch().into(),
             boot_id: m.boot_id.clone(),
@@ -228,10 +230,7 @@ pub fn node(config: &crate::Config) -> Node {
             )])),
             ..Default::default()
         },
-        spec: Some(NodeSpec {
-            taints: (!taints.is_empty()).then_some(taints),
-            ..Default::default()
-        }),
+        spec: Some(NodeSpec { taints: (!taints.is_empty()).then_some(taints), ..Default::default() }),
         status: None,
     }
 }
@@ -267,10 +266,10 @@ pub async fn wait_for_pod_cidr(nodes: &Api<Node>, node: &Node, wait: Duration) -
     let found = tokio::time::timeout(wait, async {
         let mut stream = std::pin::pin!(stream);
         while let Some(ev) = stream.next().await {
-            if let Ok(watcher::Event::Apply(n) | watcher::Event::InitApply(n)) = ev {
-                if let Some(c) = cidr(&n) {
-                    return Some(c);
-                }
+            if let Ok(watcher::Event::Apply(n) | watcher::Event::InitApply(n)) = ev
+                && let Some(c) = cidr(&n)
+            {
+                return Some(c);
             }
         }
         None

@@ -51,12 +51,30 @@ impl KillReason {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    CreateSandbox { attempt: u32 },
-    StartContainer { name: String, kind: Kind, attempt: u32, restart: bool },
-    KillContainer { id: String, name: String, grace_seconds: i64, reason: KillReason },
-    RemoveContainer { id: String },
-    StopSandbox { id: String },
-    RemoveSandbox { id: String },
+    CreateSandbox {
+        attempt: u32,
+    },
+    StartContainer {
+        name: String,
+        kind: Kind,
+        attempt: u32,
+        restart: bool,
+    },
+    KillContainer {
+        id: String,
+        name: String,
+        grace_seconds: i64,
+        reason: KillReason,
+    },
+    RemoveContainer {
+        id: String,
+    },
+    StopSandbox {
+        id: String,
+    },
+    RemoveSandbox {
+        id: String,
+    },
     /// Everything is gone from the runtime: remove the pod's files and logs and, if the API
     /// object is still there, delete it with grace 0.
     FinishTermination,
@@ -88,8 +106,9 @@ pub struct Inputs<'a> {
     pub pod: Option<&'a Pod>,
     pub runtime: &'a RuntimePod,
     pub backoff: &'a BackOff,
-    /// Image pulls that failed: container name -> (retry at, ns; message).
-    pub pull_failures: &'a HashMap<String, (i64, String)>,
+    /// Image pulls that failed: container name -> (retry at, ns; what to wait with meanwhile:
+    /// ImagePullBackOff, or ErrImageNeverPull).
+    pub pull_failures: &'a HashMap<String, (i64, Waiting)>,
     /// Running containers a liveness or startup probe condemned, by container ID.
     pub unhealthy: &'a HashMap<String, KillReason>,
     pub now_ns: i64,
@@ -134,7 +153,7 @@ pub fn plan(inputs: &Inputs) -> Plan {
     if pod.metadata.deletion_timestamp.is_some() {
         return plan_termination(inputs.runtime, grace_seconds(pod), true);
     }
-    if crate::status::is_terminal(pod, inputs.runtime) {
+    if crate::status::is_terminal(pod, inputs.runtime) || crate::status::deadline_exceeded(pod, inputs.now_ns) {
         return plan_terminal(inputs.runtime, grace_seconds(pod));
     }
     let mut plan = Plan::default();
@@ -161,7 +180,18 @@ pub fn plan(inputs: &Inputs) -> Plan {
     if let Some(id) = current {
         remove_old(&mut plan, inputs.runtime, id);
     }
+    if let Some(left) = deadline_left(pod, inputs.now_ns) {
+        plan.wait_for(left);
+    }
     plan
+}
+
+/// Time until spec.activeDeadlineSeconds runs out (a sync is due then).
+fn deadline_left(pod: &Pod, now_ns: i64) -> Option<Duration> {
+    let deadline = pod.spec.as_ref()?.active_deadline_seconds?;
+    let start = pod.status.as_ref()?.start_time.as_ref()?.0.as_nanosecond() as i64;
+    let end = start.saturating_add(deadline.saturating_mul(1_000_000_000));
+    (end > now_ns).then(|| Duration::from_nanos((end - now_ns) as u64))
 }
 
 /// The containers in the current sandbox (none if a new sandbox is about to be made).
@@ -234,13 +264,12 @@ impl Ctx<'_> {
 
     /// Starts a container unless its image pull is backing off.
     fn start(&self, plan: &mut Plan, spec: &ContainerSpec, kind: Kind, restart: bool) {
-        if let Some((retry_at, message)) = self.inputs.pull_failures.get(&spec.name) {
-            if *retry_at > self.inputs.now_ns {
-                let waiting = Waiting { reason: "ImagePullBackOff".into(), message: message.clone() };
-                plan.waiting.insert(spec.name.clone(), waiting);
-                plan.wait_for(Duration::from_nanos((*retry_at - self.inputs.now_ns) as u64));
-                return;
-            }
+        if let Some((retry_at, waiting)) = self.inputs.pull_failures.get(&spec.name)
+            && *retry_at > self.inputs.now_ns
+        {
+            plan.waiting.insert(spec.name.clone(), waiting.clone());
+            plan.wait_for(Duration::from_nanos((*retry_at - self.inputs.now_ns) as u64));
+            return;
         }
         let attempt = next_attempt(self.inputs.runtime, &spec.name);
         plan.actions.push(Action::StartContainer { name: spec.name.clone(), kind, attempt, restart });

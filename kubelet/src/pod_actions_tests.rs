@@ -42,7 +42,7 @@ fn rt(containers: Vec<Container>) -> RuntimePod {
 
 struct World {
     backoff: BackOff,
-    pulls: HashMap<String, (i64, String)>,
+    pulls: HashMap<String, (i64, Waiting)>,
     unhealthy: HashMap<String, KillReason>,
     now: i64,
 }
@@ -53,7 +53,14 @@ impl World {
     }
 
     fn plan(&self, pod: Option<&Pod>, rt: &RuntimePod) -> Plan {
-        plan(&Inputs { pod, runtime: rt, backoff: &self.backoff, pull_failures: &self.pulls, unhealthy: &self.unhealthy, now_ns: self.now })
+        plan(&Inputs {
+            pod,
+            runtime: rt,
+            backoff: &self.backoff,
+            pull_failures: &self.pulls,
+            unhealthy: &self.unhealthy,
+            now_ns: self.now,
+        })
     }
 }
 
@@ -115,7 +122,9 @@ fn restart_policy_on_failure_restarts_only_failures() {
 }
 
 fn with_init() -> Pod {
-    pod(serde_json::json!({"restartPolicy": "Always", "initContainers": [{"name": "i1"}, {"name": "i2"}], "containers": [{"name": "app"}]}))
+    pod(
+        serde_json::json!({"restartPolicy": "Always", "initContainers": [{"name": "i1"}, {"name": "i2"}], "containers": [{"name": "app"}]}),
+    )
 }
 
 #[test]
@@ -156,13 +165,19 @@ fn a_failed_init_container_fails_a_never_pod() {
 #[test]
 fn a_deleted_pod_is_killed_with_its_grace_period_then_removed() {
     let mut p = one("Always");
-    p.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::UNIX_EPOCH));
+    p.metadata.deletion_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::UNIX_EPOCH));
     p.metadata.deletion_grace_period_seconds = Some(5);
     let plan = World::new().plan(Some(&p), &rt(vec![container("app", 0, RunState::Running, 0)]));
     assert_eq!(
         plan.actions,
         vec![
-            Action::KillContainer { id: "app-0".into(), name: "app".into(), grace_seconds: 5, reason: KillReason::PodDeleted },
+            Action::KillContainer {
+                id: "app-0".into(),
+                name: "app".into(),
+                grace_seconds: 5,
+                reason: KillReason::PodDeleted
+            },
             Action::StopSandbox { id: "s1".into() },
             Action::RemoveSandbox { id: "s1".into() },
             Action::FinishTermination,
@@ -173,7 +188,15 @@ fn a_deleted_pod_is_killed_with_its_grace_period_then_removed() {
 #[test]
 fn a_pod_gone_from_the_api_is_torn_down_at_once() {
     let plan = World::new().plan(None, &rt(vec![container("app", 0, RunState::Running, 0)]));
-    assert_eq!(plan.actions[0], Action::KillContainer { id: "app-0".into(), name: "app".into(), grace_seconds: 0, reason: KillReason::PodDeleted });
+    assert_eq!(
+        plan.actions[0],
+        Action::KillContainer {
+            id: "app-0".into(),
+            name: "app".into(),
+            grace_seconds: 0,
+            reason: KillReason::PodDeleted
+        }
+    );
     assert_eq!(plan.actions.last(), Some(&Action::FinishTermination));
 }
 
@@ -183,14 +206,18 @@ fn a_container_failing_liveness_is_killed() {
     let mut w = World::new();
     w.unhealthy.insert("app-0".into(), KillReason::FailedLiveness);
     let plan = w.plan(Some(&p), &rt(vec![container("app", 0, RunState::Running, 0)]));
-    assert!(matches!(&plan.actions[..], [Action::KillContainer { reason: KillReason::FailedLiveness, grace_seconds: 30, .. }]));
+    assert!(matches!(
+        &plan.actions[..],
+        [Action::KillContainer { reason: KillReason::FailedLiveness, grace_seconds: 30, .. }]
+    ));
 }
 
 #[test]
 fn a_failed_image_pull_backs_off_as_image_pull_back_off() {
     let p = one("Always");
     let mut w = World::new();
-    w.pulls.insert("app".into(), (w.now + 5 * S, "Back-off pulling image \"busybox\"".into()));
+    let waiting = Waiting { reason: "ImagePullBackOff".into(), message: "Back-off pulling image \"busybox\"".into() };
+    w.pulls.insert("app".into(), (w.now + 5 * S, waiting));
     let plan = w.plan(Some(&p), &rt(vec![]));
     assert!(plan.actions.is_empty());
     assert_eq!(plan.waiting["app"].reason, "ImagePullBackOff");
@@ -209,6 +236,10 @@ fn a_dead_sandbox_is_replaced_with_the_next_attempt() {
 #[test]
 fn only_the_two_newest_attempts_of_a_container_are_kept() {
     let p = one("Always");
-    let r = rt(vec![container("app", 0, RunState::Exited, 1), container("app", 1, RunState::Exited, 1), container("app", 2, RunState::Running, 0)]);
+    let r = rt(vec![
+        container("app", 0, RunState::Exited, 1),
+        container("app", 1, RunState::Exited, 1),
+        container("app", 2, RunState::Running, 0),
+    ]);
     assert_eq!(World::new().plan(Some(&p), &r).actions, vec![Action::RemoveContainer { id: "app-0".into() }]);
 }

@@ -51,7 +51,9 @@ async fn observe(ctx: &Context, uid: &str, pod: Option<&Pod>) -> crate::cri::Res
     let dir = crate::volumes::pod_dir(&ctx.config.data_dir, uid);
     for c in rt.containers.iter_mut().filter(|c| c.exited() && c.message.is_empty()) {
         let path = crate::kuberuntime::termination_log_path(&dir, &c.name, c.attempt);
-        let text = std::fs::read(&path).map(|b| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned()).unwrap_or_default();
+        let text = std::fs::read(&path)
+            .map(|b| String::from_utf8_lossy(&b[..b.len().min(4096)]).into_owned())
+            .unwrap_or_default();
         c.message = if text.is_empty() { fallback_message(pod, c) } else { text };
     }
     Ok(rt)
@@ -69,13 +71,26 @@ fn fallback_message(pod: Option<&Pod>, c: &crate::runtime_pod::Container) -> Str
     crate::logs::tail_text(&path, 80, 2048)
 }
 
-async fn sync(ctx: &Arc<Context>, uid: &str, pod: Option<&Pod>, mem: &mut Memory, last: &mut Option<PodStatus>) -> Result<Outcome, crate::kuberuntime::ApplyError> {
+async fn sync(
+    ctx: &Arc<Context>,
+    uid: &str,
+    pod: Option<&Pod>,
+    mem: &mut Memory,
+    last: &mut Option<PodStatus>,
+) -> Result<Outcome, crate::kuberuntime::ApplyError> {
     mem.errors.clear();
     for _ in 0..MAX_ROUNDS {
         let rt = observe(ctx, uid, pod).await?;
         remember_sandbox(&rt, mem);
         let results = ctx.probes.results();
-        let inputs = Inputs { pod, runtime: &rt, backoff: &mem.backoff, pull_failures: &mem.pull_failures, unhealthy: &results.unhealthy, now_ns: now_ns() };
+        let inputs = Inputs {
+            pod,
+            runtime: &rt,
+            backoff: &mem.backoff,
+            pull_failures: &mem.pull_failures,
+            unhealthy: &results.unhealthy,
+            now_ns: now_ns(),
+        };
         let plan = crate::pod_actions::plan(&inputs);
         let had_errors = !mem.errors.is_empty();
         if plan.actions.is_empty() || had_errors {
@@ -88,7 +103,15 @@ async fn sync(ctx: &Arc<Context>, uid: &str, pod: Option<&Pod>, mem: &mut Memory
             return Ok(Outcome::Requeue(plan.requeue.map_or(retry, |r| r.min(retry))));
         }
         for action in &plan.actions {
-            crate::kuberuntime::apply(ctx, pod, &rt, action, mem).await?;
+            let t = std::time::Instant::now();
+            if let Err(e) = crate::kuberuntime::apply(ctx, pod, &rt, action, mem).await {
+                // Still say what the pod waits on (ContainerCreating) before the retry.
+                if let Some(p) = pod {
+                    write_status(ctx, p, &rt, plan.waiting.clone(), mem, &results, last).await;
+                }
+                return Err(e);
+            }
+            tracing::debug!(pod = uid, took = ?t.elapsed(), "{action:?}");
             if *action == Action::FinishTermination {
                 return Ok(Outcome::Finished);
             }
@@ -104,12 +127,21 @@ fn remember_sandbox(rt: &RuntimePod, mem: &mut Memory) {
 fn sync_probes(ctx: &Arc<Context>, pod: &Pod, rt: &RuntimePod) {
     let sandbox = rt.sandbox();
     let ip = sandbox.and_then(|s| s.ip.clone()).unwrap_or_else(|| ctx.host_ip.clone());
-    let running: HashMap<String, String> = rt.containers.iter().filter(|c| c.running()).map(|c| (c.name.clone(), c.id.clone())).collect();
+    let running: HashMap<String, String> =
+        rt.containers.iter().filter(|c| c.running()).map(|c| (c.name.clone(), c.id.clone())).collect();
     ctx.probes.sync(&Arc::new(pod.clone()), &running, &ip);
 }
 
 /// Computes the status and writes it if it changed since the last write.
-async fn write_status(ctx: &Arc<Context>, pod: &Pod, rt: &RuntimePod, mut waiting: std::collections::BTreeMap<String, crate::pod_actions::Waiting>, mem: &Memory, results: &crate::probes::Results, last: &mut Option<PodStatus>) {
+async fn write_status(
+    ctx: &Arc<Context>,
+    pod: &Pod,
+    rt: &RuntimePod,
+    mut waiting: std::collections::BTreeMap<String, crate::pod_actions::Waiting>,
+    mem: &Memory,
+    results: &crate::probes::Results,
+    last: &mut Option<PodStatus>,
+) {
     for (name, w) in &mem.errors {
         waiting.insert(name.clone(), w.clone());
     }
@@ -117,10 +149,25 @@ async fn write_status(ctx: &Arc<Context>, pod: &Pod, rt: &RuntimePod, mut waitin
     if let Some(prev) = last.clone() {
         base.status = Some(prev);
     }
-    let extra = crate::status::Extra { waiting, ready: Some(&results.ready), started: Some(&results.started), host_ip: ctx.host_ip.clone(), now: Some(Time(jiff::Timestamp::now())) };
+    let extra = crate::status::Extra {
+        waiting,
+        ready: Some(&results.ready),
+        started: Some(&results.started),
+        host_ip: ctx.host_ip.clone(),
+        now: Some(Time(jiff::Timestamp::now())),
+    };
+    let back_offs: Vec<(String, String)> = extra
+        .waiting
+        .iter()
+        .filter(|(_, w)| w.reason.ends_with("BackOff"))
+        .map(|(n, w)| (n.clone(), w.reason.clone()))
+        .collect();
     let status = crate::status::compute(&base, rt, &extra);
     if last.as_ref() == Some(&status) {
         return;
+    }
+    for (name, reason) in back_offs {
+        record_back_off(ctx, pod, &name, &reason);
     }
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
     let name = pod.metadata.name.as_deref().unwrap_or_default();
@@ -131,6 +178,28 @@ async fn write_status(ctx: &Arc<Context>, pod: &Pod, rt: &RuntimePod, mut waitin
         Err(kube::Error::Api(e)) if e.code == 404 => {}
         Err(e) => tracing::warn!("writing the status of pod {ns}/{name}: {e}"),
     }
+}
+
+/// The kubelet's BackOff events, once per status change while a container waits them out.
+fn record_back_off(ctx: &Context, pod: &Pod, name: &str, reason: &str) {
+    let m = &pod.metadata;
+    let who = format!(
+        "{}_{}({})",
+        m.name.as_deref().unwrap_or_default(),
+        m.namespace.as_deref().unwrap_or_default(),
+        m.uid.as_deref().unwrap_or_default()
+    );
+    let (kind, message) = match reason {
+        "CrashLoopBackOff" => {
+            (crate::events::WARNING, format!("Back-off restarting failed container {name} in pod {who}"))
+        }
+        _ => {
+            let spec = pod.spec.as_ref().and_then(|s| s.containers.iter().find(|c| c.name == name));
+            let image = spec.and_then(|c| c.image.clone()).unwrap_or_default();
+            (crate::events::NORMAL, format!("Back-off pulling image \"{image}\""))
+        }
+    };
+    ctx.recorder.pod(pod, Some(name), kind, "BackOff", message);
 }
 
 struct Worker {
@@ -197,7 +266,11 @@ async fn wake_runtime_pods(cri: Cri, wake: mpsc::UnboundedSender<String>) {
 }
 
 impl PodWorkers {
-    fn new(ctx: Arc<Context>, done_tx: mpsc::UnboundedSender<String>, wake_tx: mpsc::UnboundedSender<String>) -> PodWorkers {
+    fn new(
+        ctx: Arc<Context>,
+        done_tx: mpsc::UnboundedSender<String>,
+        wake_tx: mpsc::UnboundedSender<String>,
+    ) -> PodWorkers {
         PodWorkers { ctx, workers: HashMap::new(), done_tx, synced: false, known: Default::default(), wake_tx }
     }
 
@@ -251,7 +324,11 @@ impl PodWorkers {
 }
 
 /// Watches the pods bound to this node and runs their workers until the watch ends.
-pub async fn run(ctx: Arc<Context>, wake_tx: mpsc::UnboundedSender<String>, mut wake_rx: mpsc::UnboundedReceiver<String>) {
+pub async fn run(
+    ctx: Arc<Context>,
+    wake_tx: mpsc::UnboundedSender<String>,
+    mut wake_rx: mpsc::UnboundedReceiver<String>,
+) {
     let node = ctx.config.node_name.clone();
     let api: Api<Pod> = Api::all(ctx.client.clone());
     let cfg = watcher::Config::default().fields(&format!("spec.nodeName={node}"));

@@ -1,6 +1,6 @@
 //! Startup, liveness and readiness probes (the kubelet's prober): one task per running
-//! container and probe kind; exec via CRI ExecSync, httpGet, tcpSocket (grpc is checked as a
-//! TCP connect). Results wake the pod's worker, which acts on them.
+//! container and probe kind; exec via CRI ExecSync, httpGet, tcpSocket (and grpc, the standard
+//! health protocol). Results wake the pod's worker, which acts on them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -119,7 +119,14 @@ impl Manager {
                 if probe_of(c, kind).is_none() || tasks.contains_key(&key) {
                     continue;
                 }
-                let task = Task { manager: self.clone(), pod: pod.clone(), container: c.clone(), id: id.clone(), kind, pod_ip: pod_ip.into() };
+                let task = Task {
+                    manager: self.clone(),
+                    pod: pod.clone(),
+                    container: c.clone(),
+                    id: id.clone(),
+                    kind,
+                    pod_ip: pod_ip.into(),
+                };
                 tasks.insert(key, tokio::spawn(task.run()));
             }
         }
@@ -171,7 +178,13 @@ impl Task {
                 let (ok, output) = run_probe(&self.manager.cri, &probe, &self.container, &self.id, &self.pod_ip).await;
                 if !ok {
                     let msg = format!("{} probe failed: {}", self.kind.name(), output.trim());
-                    self.manager.recorder.pod(&self.pod, Some(&self.container.name), crate::events::WARNING, "Unhealthy", msg);
+                    self.manager.recorder.pod(
+                        &self.pod,
+                        Some(&self.container.name),
+                        crate::events::WARNING,
+                        "Unhealthy",
+                        msg,
+                    );
                 }
                 if self.apply(&uid, counter.record(ok, &probe)) {
                     return;
@@ -212,7 +225,12 @@ impl Task {
 pub fn resolve_port(port: &IntOrString, c: &Container) -> Option<u16> {
     match port {
         IntOrString::Int(n) => u16::try_from(*n).ok(),
-        IntOrString::String(name) => c.ports.iter().flatten().find(|p| p.name.as_deref() == Some(name.as_str())).and_then(|p| u16::try_from(p.container_port).ok()),
+        IntOrString::String(name) => c
+            .ports
+            .iter()
+            .flatten()
+            .find(|p| p.name.as_deref() == Some(name.as_str()))
+            .and_then(|p| u16::try_from(p.container_port).ok()),
     }
 }
 
@@ -229,17 +247,25 @@ pub async fn run_probe(cri: &Cri, p: &Probe, c: &Container, id: &str, pod_ip: &s
         let host = h.host.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| pod_ip.into());
         let Some(port) = resolve_port(&h.port, c) else { return (false, "unknown port".into()) };
         let path = h.path.clone().unwrap_or_else(|| "/".into());
-        let headers: Vec<(String, String)> = h.http_headers.iter().flatten().map(|x| (x.name.clone(), x.value.clone())).collect();
+        let headers: Vec<(String, String)> =
+            h.http_headers.iter().flatten().map(|x| (x.name.clone(), x.value.clone())).collect();
         return crate::http_probe::get(&host, port, &path, &headers, timeout).await;
     }
-    let port = p.tcp_socket.as_ref().and_then(|t| resolve_port(&t.port, c)).or_else(|| p.grpc.as_ref().and_then(|g| u16::try_from(g.port).ok()));
-    let host = p.tcp_socket.as_ref().and_then(|t| t.host.clone()).filter(|h| !h.is_empty()).unwrap_or_else(|| pod_ip.into());
+    if let Some(g) = &p.grpc {
+        let Ok(port) = u16::try_from(g.port) else { return (false, "bad port".into()) };
+        return crate::grpc_probe::check(pod_ip, port, g.service.as_deref().unwrap_or(""), timeout).await;
+    }
+    let port = p.tcp_socket.as_ref().and_then(|t| resolve_port(&t.port, c));
+    let host =
+        p.tcp_socket.as_ref().and_then(|t| t.host.clone()).filter(|h| !h.is_empty()).unwrap_or_else(|| pod_ip.into());
     match port {
-        Some(port) => match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
-            Ok(Ok(_)) => (true, String::new()),
-            Ok(Err(e)) => (false, format!("dial tcp {host}:{port}: {e}")),
-            Err(_) => (false, format!("dial tcp {host}:{port}: i/o timeout")),
-        },
+        Some(port) => {
+            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+                Ok(Ok(_)) => (true, String::new()),
+                Ok(Err(e)) => (false, format!("dial tcp {host}:{port}: {e}")),
+                Err(_) => (false, format!("dial tcp {host}:{port}: i/o timeout")),
+            }
+        }
         None => (true, String::new()),
     }
 }
@@ -272,7 +298,10 @@ mod tests {
 
     #[test]
     fn a_named_port_resolves_to_the_containers_port() {
-        let c: Container = serde_json::from_value(serde_json::json!({"name": "c", "ports": [{"name": "http", "containerPort": 8080}]})).unwrap_or_default();
+        let c: Container = serde_json::from_value(
+            serde_json::json!({"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}),
+        )
+        .unwrap_or_default();
         assert_eq!(resolve_port(&IntOrString::String("http".into()), &c), Some(8080));
         assert_eq!(resolve_port(&IntOrString::Int(81), &c), Some(81));
     }

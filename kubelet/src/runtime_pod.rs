@@ -132,13 +132,7 @@ async fn sandbox(cri: &Cri, s: cri::PodSandbox) -> Sandbox {
     } else {
         None
     };
-    Sandbox {
-        attempt: s.metadata.map(|m| m.attempt).unwrap_or(0),
-        ready,
-        ip,
-        created_at: s.created_at,
-        id: s.id,
-    }
+    Sandbox { attempt: s.metadata.map(|m| m.attempt).unwrap_or(0), ready, ip, created_at: s.created_at, id: s.id }
 }
 
 /// Reads one pod's sandboxes and containers (with exit codes, which only ContainerStatus has).

@@ -112,11 +112,7 @@ fn cluster_dns(namespace: &str, settings: &Settings) -> cri::DnsConfig {
             searches.push(s.to_string());
         }
     }
-    cri::DnsConfig {
-        servers: vec![settings.cluster_dns.to_string()],
-        searches,
-        options: vec!["ndots:5".into()],
-    }
+    cri::DnsConfig { servers: vec![settings.cluster_dns.to_string()], searches, options: vec!["ndots:5".into()] }
 }
 
 fn protocol(p: Option<&str>) -> i32 {
@@ -146,7 +142,8 @@ pub fn port_mappings(pod: &Pod) -> Vec<cri::PortMapping> {
 pub fn namespace_options(pod: &Pod) -> cri::NamespaceOption {
     let s = spec(pod);
     let node = cri::NamespaceMode::Node as i32;
-    let pick = |host: Option<bool>, otherwise: cri::NamespaceMode| if host.unwrap_or(false) { node } else { otherwise as i32 };
+    let pick =
+        |host: Option<bool>, otherwise: cri::NamespaceMode| if host.unwrap_or(false) { node } else { otherwise as i32 };
     let shared_pid = s.share_process_namespace.unwrap_or(false);
     cri::NamespaceOption {
         network: pick(s.host_network, cri::NamespaceMode::Pod),
@@ -159,7 +156,9 @@ pub fn namespace_options(pod: &Pod) -> cri::NamespaceOption {
 /// The pod's cgroup under the cgroupfs driver: /kubepods[/burstable|/besteffort]/pod<uid>.
 pub fn cgroup_parent(pod: &Pod) -> String {
     let uid = meta(pod).2;
-    match crate::status::qos_class(pod) {
+    let class =
+        pod.status.as_ref().and_then(|s| s.qos_class.clone()).unwrap_or_else(|| crate::status::qos_class(pod).into());
+    match class.as_str() {
         "Guaranteed" => format!("/kubepods/pod{uid}"),
         "Burstable" => format!("/kubepods/burstable/pod{uid}"),
         _ => format!("/kubepods/besteffort/pod{uid}"),
@@ -183,9 +182,11 @@ pub fn seccomp(profile: Option<&k8s_openapi::api::core::v1::SeccompProfile>) -> 
 fn security_context(pod: &Pod) -> cri::LinuxSandboxSecurityContext {
     let s = spec(pod);
     let psc = s.security_context.clone().unwrap_or_default();
-    let privileged = s.containers.iter().chain(s.init_containers.iter().flatten()).any(|c| {
-        c.security_context.as_ref().and_then(|sc| sc.privileged).unwrap_or(false)
-    });
+    let privileged = s
+        .containers
+        .iter()
+        .chain(s.init_containers.iter().flatten())
+        .any(|c| c.security_context.as_ref().and_then(|sc| sc.privileged).unwrap_or(false));
     cri::LinuxSandboxSecurityContext {
         namespace_options: Some(namespace_options(pod)),
         run_as_user: psc.run_as_user.map(|value| cri::Int64Value { value }),
@@ -239,7 +240,9 @@ mod tests {
     }
 
     fn bb() -> Pod {
-        pod(serde_json::json!({"metadata": {"name": "bb", "namespace": "web", "uid": "u1"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}))
+        pod(
+            serde_json::json!({"metadata": {"name": "bb", "namespace": "web", "uid": "u1"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}),
+        )
     }
 
     #[test]
@@ -252,7 +255,9 @@ mod tests {
 
     #[test]
     fn a_host_network_pod_uses_the_hosts_dns_and_sets_no_hostname() {
-        let p = pod(serde_json::json!({"metadata": {"name": "h", "uid": "u"}, "spec": {"hostNetwork": true, "containers": [{"name": "c"}]}}));
+        let p = pod(
+            serde_json::json!({"metadata": {"name": "h", "uid": "u"}, "spec": {"hostNetwork": true, "containers": [{"name": "c"}]}}),
+        );
         let c = config(&p, 0, &settings());
         assert_eq!(c.hostname, "");
         assert_eq!(c.dns_config.unwrap_or_default().servers, ["192.168.1.1"]);
@@ -262,7 +267,9 @@ mod tests {
 
     #[test]
     fn dns_config_options_override_the_defaults() {
-        let p = pod(serde_json::json!({"metadata": {"name": "d"}, "spec": {"dnsConfig": {"options": [{"name": "ndots", "value": "2"}], "searches": ["x.y"]}, "containers": [{"name": "c"}]}}));
+        let p = pod(
+            serde_json::json!({"metadata": {"name": "d"}, "spec": {"dnsConfig": {"options": [{"name": "ndots", "value": "2"}], "searches": ["x.y"]}, "containers": [{"name": "c"}]}}),
+        );
         let dns = dns_config(&p, &settings());
         assert_eq!(dns.options, ["ndots:2"]);
         assert!(dns.searches.contains(&"x.y".to_string()));
@@ -270,7 +277,9 @@ mod tests {
 
     #[test]
     fn a_host_port_becomes_a_port_mapping() {
-        let p = pod(serde_json::json!({"metadata": {"name": "w"}, "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 81}]}]}}));
+        let p = pod(
+            serde_json::json!({"metadata": {"name": "w"}, "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 81}]}]}}),
+        );
         let m = port_mappings(&p);
         assert_eq!(m.len(), 1);
         assert_eq!((m[0].container_port, m[0].host_port), (80, 8080));

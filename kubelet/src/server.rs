@@ -53,7 +53,8 @@ pub fn tls_config(agent_dir: &Path, names: Vec<String>) -> Result<rustls::Server
         std::fs::write(&crt, ck.cert.pem())?;
         std::fs::write(&key, ck.signing_key.serialize_pem())?;
     }
-    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(&crt)?)).collect::<Result<Vec<_>, _>>()?;
+    let certs = rustls_pemfile::certs(&mut std::io::BufReader::new(std::fs::File::open(&crt)?))
+        .collect::<Result<Vec<_>, _>>()?;
     let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(std::fs::File::open(&key)?))?
         .ok_or_else(|| std::io::Error::other("no private key in kubelet.key"))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -76,7 +77,9 @@ pub async fn serve(listener: tokio::net::TcpListener, tls: rustls::ServerConfig,
                 let state = state.clone();
                 async move { Ok::<_, Infallible>(handle(state, req).await) }
             });
-            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades();
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             if let Err(e) = conn.await {
                 tracing::debug!("kubelet connection: {e}");
             }
@@ -149,12 +152,16 @@ async fn container_logs(state: &State, req: &Request<Incoming>, ns: &str, pod: &
     let alive = move || {
         let (cri, id) = (cri.clone(), id.clone());
         let f: futures::future::BoxFuture<'static, bool> = Box::pin(async move {
-            cri.container_status(&id).await.map(|s| s.state == cri::ContainerState::ContainerRunning as i32).unwrap_or(false)
+            cri.container_status(&id)
+                .await
+                .map(|s| s.state == cri::ContainerState::ContainerRunning as i32)
+                .unwrap_or(false)
         });
         f
     };
     tokio::spawn(crate::logs::stream(status.log_path.into(), opts, tx, alive));
-    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item.map(Frame::data), rx)) });
+    let stream =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item.map(Frame::data), rx)) });
     let mut r = Response::new(BodyExt::boxed(StreamBody::new(stream)));
     r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain"));
     r
@@ -163,7 +170,9 @@ async fn container_logs(state: &State, req: &Request<Incoming>, ns: &str, pod: &
 async fn running_container(state: &State, ns: &str, pod: &str, name: &str) -> Result<String, Response<Body>> {
     let list = containers(&state.cri, ns, pod, name).await;
     let running = list.iter().find(|c| c.state == cri::ContainerState::ContainerRunning as i32);
-    running.map(|c| c.id.clone()).ok_or_else(|| text(StatusCode::NOT_FOUND, format!("container \"{name}\" in pod \"{pod}\" is not running")))
+    running
+        .map(|c| c.id.clone())
+        .ok_or_else(|| text(StatusCode::NOT_FOUND, format!("container \"{name}\" in pod \"{pod}\" is not running")))
 }
 
 async fn exec(state: &State, req: Request<Incoming>, at: &[&str; 3]) -> Response<Body> {
@@ -173,7 +182,14 @@ async fn exec(state: &State, req: Request<Incoming>, at: &[&str; 3]) -> Response
         Err(r) => return r,
     };
     let cmd: Vec<String> = q.iter().filter(|(k, _)| k == "command" || k == "cmd").map(|(_, v)| v.clone()).collect();
-    let r = cri::ExecRequest { container_id: id, cmd, tty: flag(&q, "tty"), stdin: flag(&q, "stdin") || flag(&q, "input"), stdout: flag(&q, "stdout") || flag(&q, "output"), stderr: flag(&q, "stderr") || flag(&q, "error") };
+    let r = cri::ExecRequest {
+        container_id: id,
+        cmd,
+        tty: flag(&q, "tty"),
+        stdin: flag(&q, "stdin") || flag(&q, "input"),
+        stdout: flag(&q, "stdout") || flag(&q, "output"),
+        stderr: flag(&q, "stderr") || flag(&q, "error"),
+    };
     match state.cri.exec(r).await {
         Ok(url) => crate::streaming::proxy(req, &url).await,
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
@@ -186,7 +202,13 @@ async fn attach(state: &State, req: Request<Incoming>, at: &[&str; 3]) -> Respon
         Ok(id) => id,
         Err(r) => return r,
     };
-    let r = cri::AttachRequest { container_id: id, stdin: flag(&q, "stdin") || flag(&q, "input"), tty: flag(&q, "tty"), stdout: flag(&q, "stdout") || flag(&q, "output"), stderr: flag(&q, "stderr") || flag(&q, "error") };
+    let r = cri::AttachRequest {
+        container_id: id,
+        stdin: flag(&q, "stdin") || flag(&q, "input"),
+        tty: flag(&q, "tty"),
+        stdout: flag(&q, "stdout") || flag(&q, "output"),
+        stderr: flag(&q, "stderr") || flag(&q, "error"),
+    };
     match state.cri.attach(r).await {
         Ok(url) => crate::streaming::proxy(req, &url).await,
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
@@ -194,9 +216,13 @@ async fn attach(state: &State, req: Request<Incoming>, at: &[&str; 3]) -> Respon
 }
 
 async fn port_forward(state: &State, req: Request<Incoming>, ns: &str, pod: &str) -> Response<Body> {
-    let labels = HashMap::from([(LABEL_POD_NAMESPACE.to_string(), ns.to_string()), (LABEL_POD_NAME.to_string(), pod.to_string())]);
+    let labels = HashMap::from([
+        (LABEL_POD_NAMESPACE.to_string(), ns.to_string()),
+        (LABEL_POD_NAME.to_string(), pod.to_string()),
+    ]);
     let sandboxes = state.cri.list_pod_sandboxes(labels).await.unwrap_or_default();
-    let ready = sandboxes.iter().filter(|s| s.state == cri::PodSandboxState::SandboxReady as i32).max_by_key(|s| s.created_at);
+    let ready =
+        sandboxes.iter().filter(|s| s.state == cri::PodSandboxState::SandboxReady as i32).max_by_key(|s| s.created_at);
     let Some(sandbox) = ready else {
         return text(StatusCode::NOT_FOUND, format!("pod \"{pod}\" has no running sandbox"));
     };

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::{
-    Container as ContainerSpec, ContainerState, ContainerStateRunning, ContainerStateTerminated,
-    ContainerStateWaiting, ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus,
+    Container as ContainerSpec, ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting,
+    ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -95,15 +95,13 @@ fn container_status(spec: &ContainerSpec, rt: &RuntimePod, extra: &Extra, pendin
 }
 
 fn running(c: &Container) -> ContainerState {
-    ContainerState {
-        running: Some(ContainerStateRunning { started_at: time_ns(c.started_at) }),
-        ..Default::default()
-    }
+    ContainerState { running: Some(ContainerStateRunning { started_at: time_ns(c.started_at) }), ..Default::default() }
 }
 
 fn specs(pod: &Pod, init: bool) -> &[ContainerSpec] {
     let spec = pod.spec.as_ref();
-    let list = if init { spec.and_then(|s| s.init_containers.as_deref()) } else { spec.map(|s| s.containers.as_slice()) };
+    let list =
+        if init { spec.and_then(|s| s.init_containers.as_deref()) } else { spec.map(|s| s.containers.as_slice()) };
     list.unwrap_or(&[])
 }
 
@@ -177,6 +175,15 @@ pub fn phase(pod: &Pod, init: &[ContainerStatus], apps: &[ContainerStatus]) -> &
     }
 }
 
+/// spec.activeDeadlineSeconds counted from status.startTime has passed: the kubelet fails the
+/// pod with reason DeadlineExceeded.
+pub fn deadline_exceeded(pod: &Pod, now_ns: i64) -> bool {
+    let Some(deadline) = pod.spec.as_ref().and_then(|s| s.active_deadline_seconds) else { return false };
+    let Some(start) = pod.status.as_ref().and_then(|s| s.start_time.as_ref()) else { return false };
+    let started = start.0.as_nanosecond() as i64;
+    now_ns.saturating_sub(started) >= deadline.saturating_mul(1_000_000_000)
+}
+
 fn current_phase(pod: &Pod) -> Option<&str> {
     pod.status.as_ref().and_then(|s| s.phase.as_deref())
 }
@@ -191,9 +198,17 @@ pub fn is_terminal(pod: &Pod, rt: &RuntimePod) -> bool {
     matches!(p, "Succeeded" | "Failed")
 }
 
-fn condition(pod: &Pod, kind: &str, ok: bool, reason: Option<String>, message: Option<String>, now: &Option<Time>) -> PodCondition {
+fn condition(
+    pod: &Pod,
+    kind: &str,
+    ok: bool,
+    reason: Option<String>,
+    message: Option<String>,
+    now: &Option<Time>,
+) -> PodCondition {
     let status = if ok { "True" } else { "False" };
-    let old = pod.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|cs| cs.iter().find(|c| c.type_ == kind));
+    let old =
+        pod.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|cs| cs.iter().find(|c| c.type_ == kind));
     let since = match old {
         Some(o) if o.status == status => o.last_transition_time.clone(),
         _ => now.clone(),
@@ -220,7 +235,14 @@ fn init_done(pod: &Pod, s: &ContainerStatus) -> bool {
     t.is_some_and(|t| t.exit_code == 0) || sidecar && s.started == Some(true)
 }
 
-fn conditions(pod: &Pod, rt: &RuntimePod, init: &[ContainerStatus], apps: &[ContainerStatus], phase: &str, now: &Option<Time>) -> Vec<PodCondition> {
+fn conditions(
+    pod: &Pod,
+    rt: &RuntimePod,
+    init: &[ContainerStatus],
+    apps: &[ContainerStatus],
+    phase: &str,
+    now: &Option<Time>,
+) -> Vec<PodCondition> {
     let sandbox_ready = rt.sandbox().is_some_and(|s| s.ready);
     let not_init = not_done(init, |s| init_done(pod, s));
     let not_ready = not_done(apps, |s| s.ready);
@@ -231,9 +253,23 @@ fn conditions(pod: &Pod, rt: &RuntimePod, init: &[ContainerStatus], apps: &[Cont
     let init_ok = not_init.is_empty() || completed;
     vec![
         condition(pod, "PodReadyToStartContainers", sandbox_ready, None, None, now),
-        condition(pod, "Initialized", init_ok, Some("ContainersNotInitialized".into()), Some(format!("containers with incomplete status: {}", list(&not_init))), now),
+        condition(
+            pod,
+            "Initialized",
+            init_ok,
+            Some("ContainersNotInitialized".into()),
+            Some(format!("containers with incomplete status: {}", list(&not_init))),
+            now,
+        ),
         condition(pod, "Ready", not_ready.is_empty() && !completed, Some(ready_reason.into()), ready_msg.clone(), now),
-        condition(pod, "ContainersReady", not_ready.is_empty() && !completed, Some(ready_reason.into()), ready_msg, now),
+        condition(
+            pod,
+            "ContainersReady",
+            not_ready.is_empty() && !completed,
+            Some(ready_reason.into()),
+            ready_msg,
+            now,
+        ),
         condition(pod, "PodScheduled", true, None, None, now),
     ]
 }
@@ -246,7 +282,8 @@ pub fn qos_class(pod: &Pod) -> &'static str {
         let map = if limits { r.and_then(|r| r.limits.as_ref()) } else { r.and_then(|r| r.requests.as_ref()) };
         map.and_then(|m| m.get(k)).map(|q| q.0.clone())
     };
-    let any = all.iter().any(|c| ["cpu", "memory"].iter().any(|k| res(c, false, k).is_some() || res(c, true, k).is_some()));
+    let any =
+        all.iter().any(|c| ["cpu", "memory"].iter().any(|k| res(c, false, k).is_some() || res(c, true, k).is_some()));
     if !any {
         return "BestEffort";
     }
@@ -264,14 +301,21 @@ pub fn compute(pod: &Pod, rt: &RuntimePod, extra: &Extra) -> PodStatus {
     let init = statuses(pod, rt, extra, true);
     let apps = statuses(pod, rt, extra, false);
     let computed = phase(pod, &init, &apps);
+    let now_ns = extra.now.as_ref().map_or(0, |t| t.0.as_nanosecond() as i64);
+    let expired = deadline_exceeded(pod, now_ns) && !matches!(current_phase(pod), Some("Succeeded"));
     let phase = match current_phase(pod) {
         Some(p @ ("Succeeded" | "Failed")) => p.to_string(),
+        _ if expired => "Failed".to_string(),
         _ => computed.to_string(),
     };
     let host_network = pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false);
     let old = pod.status.clone().unwrap_or_default();
     // A stopped sandbox has no IP any more; a finished pod keeps the one it had.
-    let pod_ip = if host_network { Some(extra.host_ip.clone()) } else { rt.sandbox().and_then(|s| s.ip.clone()).or(old.pod_ip.clone()) };
+    let pod_ip = if host_network {
+        Some(extra.host_ip.clone())
+    } else {
+        rt.sandbox().and_then(|s| s.ip.clone()).or(old.pod_ip.clone())
+    };
     PodStatus {
         phase: Some(phase.clone()),
         conditions: Some(conditions(pod, rt, &init, &apps, &phase, &extra.now)),
@@ -280,7 +324,14 @@ pub fn compute(pod: &Pod, rt: &RuntimePod, extra: &Extra) -> PodStatus {
         pod_ips: pod_ip.clone().map(|ip| vec![PodIP { ip }]),
         pod_ip,
         start_time: old.start_time.or_else(|| extra.now.clone()),
-        qos_class: Some(qos_class(pod).into()),
+        // The API server sets qosClass at creation and it is immutable: keep its word.
+        qos_class: old.qos_class.clone().or_else(|| Some(qos_class(pod).into())),
+        reason: if expired { Some("DeadlineExceeded".into()) } else { old.reason.clone() },
+        message: if expired {
+            Some("Pod was active on the node longer than the specified deadline".into())
+        } else {
+            old.message.clone()
+        },
         init_container_statuses: (!init.is_empty()).then_some(init),
         container_statuses: Some(apps),
         ..Default::default()

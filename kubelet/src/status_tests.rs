@@ -75,7 +75,8 @@ fn a_running_container_makes_the_pod_running_and_ready() {
 
 #[test]
 fn a_container_with_a_readiness_probe_is_not_ready_until_it_passes() {
-    let p = pod(serde_json::json!({"containers": [{"name": "app", "readinessProbe": {"exec": {"command": ["true"]}}}]}));
+    let p =
+        pod(serde_json::json!({"containers": [{"name": "app", "readinessProbe": {"exec": {"command": ["true"]}}}]}));
     let r = rt(vec![c("app", 0, RunState::Running, 0, "")]);
     let s = compute(&p, &r, &extra());
     assert_eq!(cond(&s, "Ready").status, "False");
@@ -169,8 +170,20 @@ fn a_condition_keeps_its_transition_time_while_unchanged() {
 }
 
 #[test]
+fn a_pod_past_its_active_deadline_fails_with_deadline_exceeded() {
+    let mut p = pod(serde_json::json!({"activeDeadlineSeconds": 5, "containers": [{"name": "app"}]}));
+    p.status = Some(PodStatus { start_time: Some(Time(jiff::Timestamp::UNIX_EPOCH)), ..Default::default() });
+    let later = Extra { now: Some(Time(jiff::Timestamp::from_second(6).unwrap_or_default())), ..extra() };
+    let s = compute(&p, &rt(vec![c("app", 0, RunState::Running, 0, "")]), &later);
+    assert_eq!(s.phase.as_deref(), Some("Failed"));
+    assert_eq!(s.reason.as_deref(), Some("DeadlineExceeded"));
+    assert!(!deadline_exceeded(&p, 4 * S));
+}
+
+#[test]
 fn requests_equal_to_limits_are_guaranteed() {
-    let g = pod(serde_json::json!({"containers": [{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}));
+    let g =
+        pod(serde_json::json!({"containers": [{"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}));
     assert_eq!(qos_class(&g), "Guaranteed");
     let b = pod(serde_json::json!({"containers": [{"name": "a", "resources": {"requests": {"cpu": "100m"}}}]}));
     assert_eq!(qos_class(&b), "Burstable");

@@ -14,7 +14,8 @@ use tokio::net::TcpStream;
 use crate::server::{Body, text};
 
 /// Headers that belong to one hop and are not replayed upstream.
-const HOP: &[&str] = &["host", "content-length", "transfer-encoding", "authorization", "keep-alive", "proxy-connection"];
+const HOP: &[&str] =
+    &["host", "content-length", "transfer-encoding", "authorization", "keep-alive", "proxy-connection"];
 
 /// `http://127.0.0.1:PORT/exec/TOKEN` into (host:port, path).
 pub fn split_url(url: &str) -> Option<(String, String)> {
@@ -39,8 +40,10 @@ pub fn request_head(method: &str, authority: &str, path: &str, headers: &HeaderM
     head.into_bytes()
 }
 
-/// A response head: status and headers (names lowercased), and where the body starts.
-pub fn parse_head(buf: &[u8]) -> Option<(u16, Vec<(String, String)>, usize)> {
+/// A response head: status, headers (names lowercased), and where the body starts.
+pub type Head = (u16, Vec<(String, String)>, usize);
+
+pub fn parse_head(buf: &[u8]) -> Option<Head> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let text = std::str::from_utf8(&buf[..end]).ok()?;
     let mut lines = text.split("\r\n");
@@ -58,7 +61,10 @@ async fn read_head(up: &mut TcpStream) -> std::io::Result<(u16, Vec<(String, Str
     loop {
         let n = up.read(&mut chunk).await?;
         if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the streaming server closed the connection"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the streaming server closed the connection",
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some((status, headers, end)) = parse_head(&buf) {
@@ -95,10 +101,13 @@ pub async fn proxy(req: Request<Incoming>, url: &str) -> Response<Body> {
     }
     if status != 101 {
         let body = read_rest(up, rest).await;
-        return resp.body(crate::server::full(body)).unwrap_or_else(|_| text(StatusCode::BAD_GATEWAY, "bad upstream response".into()));
+        return resp
+            .body(crate::server::full(body))
+            .unwrap_or_else(|_| text(StatusCode::BAD_GATEWAY, "bad upstream response".into()));
     }
     tokio::spawn(splice(req, up, rest));
-    resp.body(crate::server::full(Bytes::new())).unwrap_or_else(|_| text(StatusCode::BAD_GATEWAY, "bad upstream response".into()))
+    resp.body(crate::server::full(Bytes::new()))
+        .unwrap_or_else(|_| text(StatusCode::BAD_GATEWAY, "bad upstream response".into()))
 }
 
 async fn read_rest(mut up: TcpStream, mut rest: Vec<u8>) -> Bytes {

@@ -8,8 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::{
-    ConfigMap, DownwardAPIVolumeFile, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod,
-    Secret, Volume,
+    ConfigMap, DownwardAPIVolumeFile, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Volume,
 };
 use kube::Api;
 
@@ -72,13 +71,15 @@ pub fn key_payload(data: BTreeMap<String, Vec<u8>>, items: Option<&[KeyToPath]>,
 }
 
 fn cm_bytes(cm: &ConfigMap) -> BTreeMap<String, Vec<u8>> {
-    let mut m: BTreeMap<String, Vec<u8>> = cm.data.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
+    let mut m: BTreeMap<String, Vec<u8>> =
+        cm.data.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
     m.extend(cm.binary_data.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)));
     m
 }
 
 fn secret_bytes(s: &Secret) -> BTreeMap<String, Vec<u8>> {
-    let mut m: BTreeMap<String, Vec<u8>> = s.string_data.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
+    let mut m: BTreeMap<String, Vec<u8>> =
+        s.string_data.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
     m.extend(s.data.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)));
     m
 }
@@ -171,7 +172,10 @@ pub struct Fetch<'a> {
 impl Fetch<'_> {
     async fn opt<K>(&self, name: &str) -> Result<Option<K>, VolumeError>
     where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
         K::DynamicType: Default,
     {
         let api: Api<K> = Api::namespaced(self.client.clone(), self.namespace);
@@ -216,7 +220,12 @@ impl Fetch<'_> {
 }
 
 /// Prepares every volume of the pod and returns its host path by volume name.
-pub async fn prepare(pod: &Pod, dir: &Path, fetch: &Fetch<'_>, src: &crate::env::Sources) -> Result<HashMap<String, PathBuf>, VolumeError> {
+pub async fn prepare(
+    pod: &Pod,
+    dir: &Path,
+    fetch: &Fetch<'_>,
+    src: &crate::env::Sources,
+) -> Result<HashMap<String, PathBuf>, VolumeError> {
     let mut out = HashMap::new();
     for v in pod.spec.as_ref().and_then(|s| s.volumes.clone()).unwrap_or_default() {
         let path = prepare_one(pod, dir, &v, fetch, src).await?;
@@ -225,7 +234,13 @@ pub async fn prepare(pod: &Pod, dir: &Path, fetch: &Fetch<'_>, src: &crate::env:
     Ok(out)
 }
 
-async fn prepare_one(pod: &Pod, dir: &Path, v: &Volume, fetch: &Fetch<'_>, src: &crate::env::Sources) -> Result<PathBuf, VolumeError> {
+async fn prepare_one(
+    pod: &Pod,
+    dir: &Path,
+    v: &Volume,
+    fetch: &Fetch<'_>,
+    src: &crate::env::Sources,
+) -> Result<PathBuf, VolumeError> {
     let name = v.name.as_str();
     if let Some(e) = &v.empty_dir {
         let path = volume_dir(dir, "empty-dir", name);
@@ -242,7 +257,11 @@ async fn prepare_one(pod: &Pod, dir: &Path, v: &Volume, fetch: &Fetch<'_>, src: 
     if let Some(c) = &v.config_map {
         let path = volume_dir(dir, "configmap", name);
         let cm = fetch.config_map(&c.name, c.optional == Some(true)).await?;
-        let payload = key_payload(cm.as_ref().map(cm_bytes).unwrap_or_default(), c.items.as_deref(), default_mode(c.default_mode));
+        let payload = key_payload(
+            cm.as_ref().map(cm_bytes).unwrap_or_default(),
+            c.items.as_deref(),
+            default_mode(c.default_mode),
+        );
         write_atomic(&path, &payload).map_err(io(name))?;
         return Ok(path);
     }
@@ -250,7 +269,11 @@ async fn prepare_one(pod: &Pod, dir: &Path, v: &Volume, fetch: &Fetch<'_>, src: 
         let path = volume_dir(dir, "secret", name);
         let secret_name = s.secret_name.clone().unwrap_or_default();
         let secret = fetch.secret(&secret_name, s.optional == Some(true)).await?;
-        let payload = key_payload(secret.as_ref().map(secret_bytes).unwrap_or_default(), s.items.as_deref(), default_mode(s.default_mode));
+        let payload = key_payload(
+            secret.as_ref().map(secret_bytes).unwrap_or_default(),
+            s.items.as_deref(),
+            default_mode(s.default_mode),
+        );
         write_atomic(&path, &payload).map_err(io(name))?;
         return Ok(path);
     }
@@ -272,7 +295,12 @@ async fn prepare_one(pod: &Pod, dir: &Path, v: &Volume, fetch: &Fetch<'_>, src: 
     Err(VolumeError::Unsupported(name.into()))
 }
 
-async fn projected(pod: &Pod, p: &k8s_openapi::api::core::v1::ProjectedVolumeSource, fetch: &Fetch<'_>, src: &crate::env::Sources) -> Result<Payload, VolumeError> {
+async fn projected(
+    pod: &Pod,
+    p: &k8s_openapi::api::core::v1::ProjectedVolumeSource,
+    fetch: &Fetch<'_>,
+    src: &crate::env::Sources,
+) -> Result<Payload, VolumeError> {
     let mode = default_mode(p.default_mode);
     let mut payload = Payload::new();
     for s in p.sources.iter().flatten() {
@@ -282,7 +310,11 @@ async fn projected(pod: &Pod, p: &k8s_openapi::api::core::v1::ProjectedVolumeSou
         }
         if let Some(c) = &s.secret {
             let secret = fetch.secret(&c.name, c.optional == Some(true)).await?;
-            payload.extend(key_payload(secret.as_ref().map(secret_bytes).unwrap_or_default(), c.items.as_deref(), mode));
+            payload.extend(key_payload(
+                secret.as_ref().map(secret_bytes).unwrap_or_default(),
+                c.items.as_deref(),
+                mode,
+            ));
         }
         if let Some(d) = &s.downward_api {
             payload.extend(downward_payload(pod, d.items.as_deref().unwrap_or(&[]), mode, src));
@@ -304,13 +336,11 @@ pub fn host_path(path: &str, kind: &str) -> Result<PathBuf, VolumeError> {
     let io_err = |source| VolumeError::Io { name: path.into(), source };
     match kind {
         "DirectoryOrCreate" => std::fs::create_dir_all(&p).map_err(io_err)?,
-        "FileOrCreate" => {
-            if !p.exists() {
-                if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).map_err(io_err)?;
-                }
-                std::fs::write(&p, b"").map_err(io_err)?;
+        "FileOrCreate" if !p.exists() => {
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(io_err)?;
             }
+            std::fs::write(&p, b"").map_err(io_err)?;
         }
         "Directory" if !p.is_dir() => return Err(fail()),
         "File" if !p.is_file() => return Err(fail()),
@@ -321,8 +351,13 @@ pub fn host_path(path: &str, kind: &str) -> Result<PathBuf, VolumeError> {
 }
 
 async fn claim_path(claim: &str, fetch: &Fetch<'_>) -> Result<PathBuf, VolumeError> {
-    let pvc = fetch.opt::<PersistentVolumeClaim>(claim).await?.ok_or_else(|| VolumeError::ClaimNotFound(claim.into()))?;
-    let pv_name = pvc.spec.and_then(|s| s.volume_name).filter(|n| !n.is_empty()).ok_or_else(|| VolumeError::ClaimNotBound(claim.into()))?;
+    let pvc =
+        fetch.opt::<PersistentVolumeClaim>(claim).await?.ok_or_else(|| VolumeError::ClaimNotFound(claim.into()))?;
+    let pv_name = pvc
+        .spec
+        .and_then(|s| s.volume_name)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| VolumeError::ClaimNotBound(claim.into()))?;
     let pvs: Api<PersistentVolume> = Api::all(fetch.client.clone());
     let pv = pvs.get(&pv_name).await.map_err(|source| VolumeError::Api { what: pv_name.clone(), source })?;
     let spec = pv.spec.unwrap_or_default();

@@ -34,7 +34,9 @@ fn the_atomic_writer_swaps_data_and_keeps_symlinks() {
     p.remove("j");
     write_atomic(&d, &p).unwrap_or_else(|e| panic!("{e}"));
     assert!(!d.join("j").exists());
-    let stamps = std::fs::read_dir(&d).map(|r| r.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("..1")).count()).unwrap_or(0);
+    let stamps = std::fs::read_dir(&d)
+        .map(|r| r.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("..1")).count())
+        .unwrap_or(0);
     assert_eq!(stamps, 1);
     let _ = std::fs::remove_dir_all(&d);
 }
@@ -43,8 +45,22 @@ fn the_atomic_writer_swaps_data_and_keeps_symlinks() {
 fn downward_api_files_hold_labels_as_key_value_lines() {
     let pod: Pod = serde_json::from_value(serde_json::json!({"metadata": {"name": "p", "labels": {"a": "1", "b": "2"}}, "spec": {"containers": [{"name": "c"}]}})).unwrap_or_default();
     let items = vec![
-        DownwardAPIVolumeFile { path: "labels".into(), field_ref: Some(k8s_openapi::api::core::v1::ObjectFieldSelector { field_path: "metadata.labels".into(), api_version: None }), ..Default::default() },
-        DownwardAPIVolumeFile { path: "name".into(), field_ref: Some(k8s_openapi::api::core::v1::ObjectFieldSelector { field_path: "metadata.name".into(), api_version: None }), ..Default::default() },
+        DownwardAPIVolumeFile {
+            path: "labels".into(),
+            field_ref: Some(k8s_openapi::api::core::v1::ObjectFieldSelector {
+                field_path: "metadata.labels".into(),
+                api_version: None,
+            }),
+            ..Default::default()
+        },
+        DownwardAPIVolumeFile {
+            path: "name".into(),
+            field_ref: Some(k8s_openapi::api::core::v1::ObjectFieldSelector {
+                field_path: "metadata.name".into(),
+                api_version: None,
+            }),
+            ..Default::default()
+        },
     ];
     let p = downward_payload(&pod, &items, 0o644, &crate::env::Sources::default());
     assert_eq!(p["labels"].0, b"a=\"1\"\nb=\"2\"\n");
