@@ -5,12 +5,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use k8s_openapi::api::core::v1::{Affinity, Pod, PodAffinityTerm, PodAntiAffinity, TopologySpreadConstraint, WeightedPodAffinityTerm};
+use k8s_openapi::api::core::v1::{
+    Affinity, Pod, PodAffinityTerm, PodAntiAffinity, TopologySpreadConstraint, WeightedPodAffinityTerm,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use scheduler::PodInfo;
 use scheduler::cache::Cache;
 use scheduler::framework::Framework;
 use scheduler::testing::{node, pod};
-use scheduler::PodInfo;
 
 const NODES: usize = 5_000;
 const PODS: usize = 10_000;
@@ -59,6 +61,9 @@ fn run(name: &str, count: usize, make: &dyn Fn(usize) -> Pod) -> f64 {
     rate
 }
 
+/// A named way to make the i-th pod.
+type Workload = (&'static str, Box<dyn Fn(usize) -> Pod>);
+
 fn basic(i: usize) -> Pod {
     pod(&format!("pod-{i}")).cpu("100m").memory("128Mi").label("app", "web").build()
 }
@@ -87,15 +92,19 @@ fn main() {
         }),
         ..Default::default()
     };
-    let workloads: Vec<(&str, Box<dyn Fn(usize) -> Pod>)> = vec![
+    let workloads: Vec<Workload> = vec![
         ("basic: requests only", Box::new(basic)),
         (
             "default spread: replicas of 10 ReplicaSets",
-            Box::new(|i| pod(&format!("pod-{i}")).cpu("100m").memory("128Mi").controller(&format!("rs-{}", i % 10)).build()),
+            Box::new(|i| {
+                pod(&format!("pod-{i}")).cpu("100m").memory("128Mi").controller(&format!("rs-{}", i % 10)).build()
+            }),
         ),
         (
             "zone topology spread, DoNotSchedule",
-            Box::new(move |i| pod(&format!("pod-{i}")).cpu("100m").label("app", "spread").spread(spread.clone()).build()),
+            Box::new(move |i| {
+                pod(&format!("pod-{i}")).cpu("100m").label("app", "spread").spread(spread.clone()).build()
+            }),
         ),
         (
             "preferred pod anti-affinity",

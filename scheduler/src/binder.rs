@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Binding, ObjectReference, PersistentVolumeClaim, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::Client;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::wait::await_condition;
-use kube::Client;
 use serde_json::json;
 use tokio::sync::{Semaphore, mpsc};
 
@@ -144,5 +144,99 @@ async fn wait_bound(api: &Api<PersistentVolumeClaim>, claim: &str) -> Result<(),
     match waited {
         Ok(Ok(Some(_))) => Ok(()),
         _ => Err(BindError::ClaimNotBound { claim: claim.into(), timeout: CLAIM_BIND_TIMEOUT }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use http_body_util::BodyExt;
+    use kube::client::Body;
+
+    use super::*;
+    use crate::testing::pod;
+
+    type Seen = Arc<Mutex<Vec<(String, String, serde_json::Value)>>>;
+
+    /// A client whose API answers every request with `status` and records what was asked.
+    fn mock(status: u16, reply: serde_json::Value) -> (Client, Seen) {
+        let seen: Seen = Arc::default();
+        let record = seen.clone();
+        let service = tower::service_fn(move |request: http::Request<Body>| {
+            let record = record.clone();
+            let reply = reply.clone();
+            async move {
+                let method = request.method().to_string();
+                let path = request.uri().path().to_string();
+                let bytes = request.into_body().collect().await?.to_bytes();
+                let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+                record.lock().unwrap().push((method, path, body));
+                let response =
+                    http::Response::builder().status(status).body(Body::from(serde_json::to_vec(&reply)?))?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(response)
+            }
+        });
+        (Client::new(service, "default"), seen)
+    }
+
+    #[tokio::test]
+    async fn binding_posts_a_v1_binding_to_the_pods_binding_subresource() {
+        let (client, seen) = mock(201, json!({"kind": "Status", "apiVersion": "v1", "status": "Success", "code": 201}));
+        let web = PodInfo::new(pod("web").build());
+        bind(client, &web, "node1", &[]).await.unwrap();
+        let seen = seen.lock().unwrap();
+        let (method, path, body) = &seen[0];
+        assert_eq!(method, "POST");
+        assert_eq!(path, "/api/v1/namespaces/default/pods/web/binding");
+        assert_eq!(body["kind"], "Binding");
+        assert_eq!(body["metadata"]["uid"], "uid-web");
+        assert_eq!(body["target"], json!({"apiVersion": "v1", "kind": "Node", "name": "node1"}));
+    }
+
+    #[tokio::test]
+    async fn a_conflict_means_someone_else_bound_the_pod_and_is_not_retried() {
+        let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Conflict", "code": 409,
+                            "message": "pod web is already assigned to node \"node2\""});
+        let (client, _) = mock(409, status);
+        let web = PodInfo::new(pod("web").build());
+        let error = bind(client, &web, "node1", &[]).await.unwrap_err();
+        assert!(error.is_final(), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_waiting_claim_is_annotated_with_the_selected_node_first() {
+        let bound_claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": "default", "resourceVersion": "1"},
+            "spec": {"volumeName": "pv-1"}});
+        let list = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaimList", "metadata": {"resourceVersion": "1"},
+            "items": [bound_claim.clone()]});
+        let seen: Seen = Arc::default();
+        let record = seen.clone();
+        let service = tower::service_fn(move |request: http::Request<Body>| {
+            let record = record.clone();
+            let (bound_claim, list) = (bound_claim.clone(), list.clone());
+            async move {
+                let method = request.method().to_string();
+                let path = request.uri().path().to_string();
+                let bytes = request.into_body().collect().await?.to_bytes();
+                let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+                record.lock().unwrap().push((method.clone(), path.clone(), body));
+                let reply = match (method.as_str(), path.ends_with("persistentvolumeclaims")) {
+                    ("GET", true) => list,
+                    ("PATCH", _) => bound_claim,
+                    _ => json!({"kind": "Status", "status": "Success", "code": 201}),
+                };
+                let response = http::Response::builder().status(200).body(Body::from(serde_json::to_vec(&reply)?))?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(response)
+            }
+        });
+        let client = Client::new(service, "default");
+        let db = PodInfo::new(pod("db").claim("data").build());
+        bind(client, &db, "node1", &["data".to_string()]).await.unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0].0, "PATCH");
+        assert_eq!(seen[0].2["metadata"]["annotations"][SELECTED_NODE], "node1");
+        assert!(seen.last().unwrap().1.ends_with("/pods/db/binding"));
     }
 }

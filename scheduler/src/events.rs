@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
-use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::Client;
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -160,5 +160,50 @@ async fn send(client: Client, call: Call) {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::pod;
+
+    fn record(message: &str) -> Record {
+        let p = PodInfo::new(pod("web").build());
+        Record {
+            object: ObjectReference {
+                name: Some(p.name.clone()),
+                namespace: Some(p.namespace.clone()),
+                uid: p.pod.metadata.uid.clone(),
+                kind: Some("Pod".into()),
+                ..Default::default()
+            },
+            type_: EventType::Warning,
+            reason: "FailedScheduling",
+            action: "Scheduling",
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn events_name_the_scheduler_as_their_source() {
+        let mut seen = HashMap::new();
+        let Call::Create(event) = correlate(&mut seen, record("0/1 nodes are available"), "host") else {
+            panic!("expected a new event");
+        };
+        assert_eq!(event.source.unwrap().component.as_deref(), Some("default-scheduler"));
+        assert_eq!(event.reporting_component.as_deref(), Some("default-scheduler"));
+        assert_eq!(event.type_.as_deref(), Some("Warning"));
+        assert!(event.metadata.name.unwrap().starts_with("web."));
+    }
+
+    #[test]
+    fn a_repeated_event_bumps_the_count_instead_of_creating_another() {
+        let mut seen = HashMap::new();
+        assert!(matches!(correlate(&mut seen, record("same"), "h"), Call::Create(_)));
+        assert!(matches!(correlate(&mut seen, record("same"), "h"), Call::Bump { count: 2, .. }));
+        assert!(matches!(correlate(&mut seen, record("different"), "h"), Call::Create(_)));
+    }
 }

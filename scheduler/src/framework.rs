@@ -466,7 +466,12 @@ fn find_feasible(
 }
 
 /// Runs the filters in order, stopping at the first rejection (as kube-scheduler does).
-fn run_filters(filters: &[&dyn FilterPlugin], state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Result<(), Status> {
+fn run_filters(
+    filters: &[&dyn FilterPlugin],
+    state: &CycleState,
+    pod: &PodInfo,
+    node: &NodeInfo,
+) -> Result<(), Status> {
     for plugin in filters {
         plugin.filter(state, pod, node)?;
     }

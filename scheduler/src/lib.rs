@@ -7,6 +7,12 @@
 //! - `preemption`: evicts lower-priority pods when nothing fits.
 //! - `binder`, `status`, `events`: the API calls at the edge; `watch` feeds the cache.
 //! - `scheduler`: the loop that ties them together.
+//!
+//! Left out, compared with kube-scheduler's default profile: ImageLocality scoring, PodDisruptionBudgets
+//! in preemption, static PersistentVolume matching for WaitForFirstConsumer claims (provisioning is
+//! assumed possible), volume limits and restrictions, DynamicResources, extenders and profiles.
+//! Default spreading counts the pods of the same controller rather than the selectors of the
+//! Services and workloads that select the pod.
 
 pub mod binder;
 pub mod cache;

@@ -47,6 +47,8 @@ pub struct NodeInfo {
     pub pods_with_affinity: usize,
     /// How many of the pods have a required anti-affinity term.
     pub pods_with_required_anti_affinity: usize,
+    /// Non-terminating pods per (namespace, controller uid), for default spreading.
+    controllers: Vec<(String, String, u32)>,
 }
 
 impl NodeInfo {
@@ -66,6 +68,7 @@ impl NodeInfo {
             used_ports: Vec::new(),
             pods_with_affinity: 0,
             pods_with_required_anti_affinity: 0,
+            controllers: Vec::new(),
         };
         info.set_node(node);
         info
@@ -122,6 +125,29 @@ impl NodeInfo {
         };
         delta(&mut self.pods_with_affinity, pod.has_affinity());
         delta(&mut self.pods_with_required_anti_affinity, !pod.required_anti_affinity.is_empty());
+        if let Some(uid) = pod.controller_uid.as_ref().filter(|_| !pod.terminating()) {
+            self.count_controller(&pod.namespace, uid, sign);
+        }
+    }
+
+    fn count_controller(&mut self, namespace: &str, uid: &str, sign: i64) {
+        let at = self.controllers.iter().position(|(ns, u, _)| u == uid && ns == namespace);
+        match (at, sign > 0) {
+            (Some(at), true) => self.controllers[at].2 += 1,
+            (Some(at), false) => {
+                self.controllers[at].2 -= 1;
+                if self.controllers[at].2 == 0 {
+                    self.controllers.swap_remove(at);
+                }
+            }
+            (None, true) => self.controllers.push((namespace.to_string(), uid.to_string(), 1)),
+            (None, false) => {}
+        }
+    }
+
+    /// Non-terminating pods on the node in `namespace` whose controller has this uid.
+    pub fn pods_of_controller(&self, namespace: &str, uid: &str) -> i64 {
+        self.controllers.iter().find(|(ns, u, _)| u == uid && ns == namespace).map_or(0, |(_, _, n)| i64::from(*n))
     }
 }
 

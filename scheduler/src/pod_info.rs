@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::{
-    NodeSelectorTerm, Pod, PodAffinityTerm, Toleration, TopologySpreadConstraint,
-};
+use k8s_openapi::api::core::v1::{NodeSelectorTerm, Pod, PodAffinityTerm, Toleration, TopologySpreadConstraint};
 
 use crate::resources::{PodRequests, pod_requests};
 use crate::selector::{Labels, NO_LABELS, NodeTerm, Requirement, Selector};
@@ -133,10 +131,7 @@ impl RequiredNodeAffinity {
     /// Whether a node with these labels and name satisfies nodeSelector and required affinity.
     pub fn matches(&self, labels: &Labels, node_name: &str) -> bool {
         self.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-            && self
-                .terms
-                .as_ref()
-                .is_none_or(|terms| terms.iter().any(|t| t.matches(labels, node_name)))
+            && self.terms.as_ref().is_none_or(|terms| terms.iter().any(|t| t.matches(labels, node_name)))
     }
 
     /// True when the pod puts no constraint on node labels.
@@ -204,12 +199,12 @@ impl PodInfo {
             host_ports: host_ports(&pod),
             node_affinity: required_node_affinity(&pod),
             preferred_node_affinity: preferred_node_affinity(&pod),
-            required_affinity: required(pod_affinity.and_then(|a| {
-                a.required_during_scheduling_ignored_during_execution.as_ref()
-            })),
-            required_anti_affinity: required(anti.and_then(|a| {
-                a.required_during_scheduling_ignored_during_execution.as_ref()
-            })),
+            required_affinity: required(
+                pod_affinity.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
+            ),
+            required_anti_affinity: required(
+                anti.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
+            ),
             preferred_affinity: Vec::new(),
             preferred_anti_affinity: Vec::new(),
             spread: spec
@@ -236,12 +231,10 @@ impl PodInfo {
                 .map(|t| AffinityTerm::compile(&pod, &t.pod_affinity_term, i64::from(t.weight)))
                 .collect::<Vec<_>>()
         };
-        info.preferred_affinity = weighted(pod_affinity.and_then(|a| {
-            a.preferred_during_scheduling_ignored_during_execution.as_ref()
-        }));
-        info.preferred_anti_affinity = weighted(anti.and_then(|a| {
-            a.preferred_during_scheduling_ignored_during_execution.as_ref()
-        }));
+        info.preferred_affinity =
+            weighted(pod_affinity.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()));
+        info.preferred_anti_affinity =
+            weighted(anti.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()));
         info.pod = pod;
         info
     }
@@ -308,11 +301,7 @@ fn host_ports(pod: &Pod) -> Vec<HostPort> {
     let Some(spec) = pod.spec.as_ref() else {
         return Vec::new();
     };
-    let sidecars = spec
-        .init_containers
-        .iter()
-        .flatten()
-        .filter(|c| c.restart_policy.as_deref() == Some("Always"));
+    let sidecars = spec.init_containers.iter().flatten().filter(|c| c.restart_policy.as_deref() == Some("Always"));
     spec.containers
         .iter()
         .chain(sidecars)
@@ -330,12 +319,7 @@ fn required_node_affinity(pod: &Pod) -> RequiredNodeAffinity {
     let Some(spec) = pod.spec.as_ref() else {
         return RequiredNodeAffinity::default();
     };
-    let node_selector = spec
-        .node_selector
-        .iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let node_selector = spec.node_selector.iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
     let required = spec
         .affinity
         .as_ref()

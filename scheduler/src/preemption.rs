@@ -70,7 +70,11 @@ fn candidates_to_find(nodes: usize) -> usize {
 
 /// Removes every lower-priority pod; if the pod then fits, puts back as many as still allow it,
 /// most important first (kube-scheduler's SelectVictimsOnNode, without PodDisruptionBudgets).
-fn victims_on(pod: &PodInfo, node: &NodeInfo, fits: impl Fn(&NodeInfo) -> Result<(), Status>) -> Result<Vec<Arc<PodInfo>>, Status> {
+fn victims_on(
+    pod: &PodInfo,
+    node: &NodeInfo,
+    fits: impl Fn(&NodeInfo) -> Result<(), Status>,
+) -> Result<Vec<Arc<PodInfo>>, Status> {
     let mut lower: Vec<Arc<PodInfo>> = node.pods.iter().filter(|p| p.priority < pod.priority).cloned().collect();
     if lower.is_empty() {
         return Err(Status::unschedulable(crate::framework::Plugin::DefaultPreemption, NO_VICTIMS));
@@ -97,7 +101,8 @@ fn victims_on(pod: &PodInfo, node: &NodeInfo, fits: impl Fn(&NodeInfo) -> Result
 fn pick(candidates: Vec<Candidate>) -> Option<Candidate> {
     candidates.into_iter().min_by(|a, b| {
         let top = |c: &Candidate| c.victims.first().map(|v| v.priority).unwrap_or(i32::MIN);
-        let sum = |c: &Candidate| c.victims.iter().map(|v| i64::from(v.priority) + i64::from(i32::MAX) + 1).sum::<i64>();
+        let sum =
+            |c: &Candidate| c.victims.iter().map(|v| i64::from(v.priority) + i64::from(i32::MAX) + 1).sum::<i64>();
         let started = |c: &Candidate| c.victims.first().and_then(|v| v.start_time());
         top(a)
             .cmp(&top(b))

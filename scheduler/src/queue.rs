@@ -90,16 +90,10 @@ impl ClusterEvent {
                 set
             }
             ClusterEvent::AssignedPodAdded => PluginSet::of(&[InterPodAffinity, PodTopologySpread]),
-            ClusterEvent::AssignedPodUpdated => {
-                PluginSet::of(&[InterPodAffinity, PodTopologySpread, NodeResourcesFit])
+            ClusterEvent::AssignedPodUpdated => PluginSet::of(&[InterPodAffinity, PodTopologySpread, NodeResourcesFit]),
+            ClusterEvent::AssignedPodDeleted => {
+                PluginSet::of(&[NodeResourcesFit, NodePorts, InterPodAffinity, PodTopologySpread, DefaultPreemption])
             }
-            ClusterEvent::AssignedPodDeleted => PluginSet::of(&[
-                NodeResourcesFit,
-                NodePorts,
-                InterPodAffinity,
-                PodTopologySpread,
-                DefaultPreemption,
-            ]),
             ClusterEvent::NamespaceChanged => PluginSet::of(&[InterPodAffinity]),
             ClusterEvent::VolumeChanged => PluginSet::of(&[VolumeBinding]),
         }
@@ -200,8 +194,8 @@ impl SchedulingQueue {
             self.add(info, now);
             return;
         };
-        let changed = queued.info.pod.spec != info.pod.spec
-            || queued.info.pod.metadata.labels != info.pod.metadata.labels;
+        let changed =
+            queued.info.pod.spec != info.pod.spec || queued.info.pod.metadata.labels != info.pod.metadata.labels;
         let uid = info.uid.clone();
         let gated = is_gated(&info);
         queued.info = info;
@@ -271,6 +265,7 @@ impl SchedulingQueue {
         };
         queued.plugins = plugins;
         queued.last_failure = Some(now);
+        queued.backoff_until = Some(now + backoff_duration(queued.attempts));
         if moved.is_some_and(|m| m >= cycle) {
             self.back_off(uid, now);
         } else {
@@ -296,9 +291,7 @@ impl SchedulingQueue {
         let woken: Vec<String> = self
             .parked
             .iter()
-            .filter(|uid| {
-                self.pods.get(*uid).is_some_and(|q| q.plugins.is_empty() || q.plugins.intersects(helps))
-            })
+            .filter(|uid| self.pods.get(*uid).is_some_and(|q| q.plugins.is_empty() || q.plugins.intersects(helps)))
             .cloned()
             .collect();
         for uid in woken {
@@ -306,8 +299,7 @@ impl SchedulingQueue {
         }
     }
 
-    /// Moves pods whose backoff expired to the active queue, and pods unschedulable for longer
-    /// than `MAX_UNSCHEDULABLE` too.
+    /// Moves pods whose backoff expired to the active queue.
     pub fn flush(&mut self, now: Instant) {
         while let Some(Reverse((at, seq, uid))) = self.backoff.peek().cloned() {
             if at > now {
@@ -319,13 +311,17 @@ impl SchedulingQueue {
                 self.push_active(&uid);
             }
         }
+    }
+
+    /// Retries pods parked as unschedulable for longer than `MAX_UNSCHEDULABLE` (run every 30s).
+    pub fn flush_parked(&mut self, now: Instant) {
         let stale: Vec<String> = self
             .parked
             .iter()
             .filter(|uid| {
-                self.pods.get(*uid).is_some_and(|q| {
-                    q.last_failure.is_none_or(|t| now.duration_since(t) >= MAX_UNSCHEDULABLE)
-                })
+                self.pods
+                    .get(*uid)
+                    .is_some_and(|q| q.last_failure.is_none_or(|t| now.duration_since(t) >= MAX_UNSCHEDULABLE))
             })
             .cloned()
             .collect();
@@ -401,4 +397,123 @@ fn is_gated(info: &PodInfo) -> bool {
 /// True when the pod waits on scheduling gates.
 pub fn gated(info: &PodInfo) -> bool {
     is_gated(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::pod;
+    use k8s_openapi::api::core::v1::PodSchedulingGate;
+
+    fn info(name: &str, priority: i32) -> Arc<PodInfo> {
+        Arc::new(PodInfo::new(pod(name).priority(priority).build()))
+    }
+
+    fn popped(queue: &mut SchedulingQueue) -> Option<String> {
+        queue.pop().map(|p| p.info.name.clone())
+    }
+
+    #[test]
+    fn higher_priority_pods_are_popped_first_then_the_oldest() {
+        let mut q = SchedulingQueue::default();
+        let now = Instant::now();
+        q.add(info("old-low", 0), now);
+        q.add(info("high", 100), now);
+        q.add(info("new-low", 0), now);
+        assert_eq!(popped(&mut q).as_deref(), Some("high"));
+        assert_eq!(popped(&mut q).as_deref(), Some("old-low"));
+        assert_eq!(popped(&mut q).as_deref(), Some("new-low"));
+        assert_eq!(popped(&mut q), None);
+    }
+
+    #[test]
+    fn an_unschedulable_pod_waits_for_an_event_that_may_help_it() {
+        let mut q = SchedulingQueue::default();
+        let now = Instant::now();
+        q.add(info("big", 0), now);
+        q.pop();
+        q.unschedulable("uid-big", PluginSet::of(&[Plugin::NodeResourcesFit]), now);
+        assert_eq!(q.unschedulable_len(), 1);
+        let taints = NodeDelta { taints: true, ..NodeDelta::default() };
+        q.on_event(ClusterEvent::NodeUpdated(taints), now);
+        assert_eq!(q.unschedulable_len(), 1, "a taint change does not free cpu");
+        q.on_event(ClusterEvent::AssignedPodDeleted, now + MAX_BACKOFF);
+        q.flush(now + MAX_BACKOFF);
+        assert_eq!(popped(&mut q).as_deref(), Some("big"));
+    }
+
+    #[test]
+    fn a_pod_woken_during_its_backoff_waits_for_the_backoff_to_end() {
+        let mut q = SchedulingQueue::default();
+        let now = Instant::now();
+        q.add(info("p", 0), now);
+        q.pop();
+        q.unschedulable("uid-p", PluginSet::default(), now);
+        q.on_event(ClusterEvent::NodeAdded, now);
+        q.flush(now);
+        assert_eq!(popped(&mut q), None);
+        assert_eq!(q.next_backoff(), Some(now + INITIAL_BACKOFF));
+        q.flush(now + INITIAL_BACKOFF);
+        assert_eq!(popped(&mut q).as_deref(), Some("p"));
+    }
+
+    #[test]
+    fn an_event_during_the_attempt_sends_the_pod_to_back_off_instead_of_parking() {
+        let mut q = SchedulingQueue::default();
+        let now = Instant::now();
+        q.add(info("p", 0), now);
+        q.pop();
+        q.on_event(ClusterEvent::NodeAdded, now);
+        q.unschedulable("uid-p", PluginSet::of(&[Plugin::NodeAffinity]), now);
+        assert_eq!(q.unschedulable_len(), 0);
+        q.flush(now + INITIAL_BACKOFF);
+        assert_eq!(popped(&mut q).as_deref(), Some("p"));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_ten_seconds() {
+        assert_eq!(backoff_duration(1), Duration::from_secs(1));
+        assert_eq!(backoff_duration(2), Duration::from_secs(2));
+        assert_eq!(backoff_duration(4), Duration::from_secs(8));
+        assert_eq!(backoff_duration(5), Duration::from_secs(10));
+        assert_eq!(backoff_duration(50), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn parked_pods_are_retried_after_five_minutes_without_events() {
+        let mut q = SchedulingQueue::default();
+        let now = Instant::now();
+        q.add(info("p", 0), now);
+        q.pop();
+        q.unschedulable("uid-p", PluginSet::of(&[Plugin::NodeAffinity]), now);
+        q.flush_parked(now + Duration::from_secs(299));
+        assert_eq!(popped(&mut q), None);
+        q.flush_parked(now + MAX_UNSCHEDULABLE);
+        assert_eq!(popped(&mut q).as_deref(), Some("p"));
+    }
+
+    #[test]
+    fn gated_pods_wait_until_their_gates_are_removed() {
+        let mut q = SchedulingQueue::default();
+        let now = Instant::now();
+        let mut gated_pod = pod("g").build();
+        if let Some(spec) = gated_pod.spec.as_mut() {
+            spec.scheduling_gates = Some(vec![PodSchedulingGate { name: "example.com/wait".into() }]);
+        }
+        q.add(Arc::new(PodInfo::new(gated_pod)), now);
+        assert_eq!(popped(&mut q), None);
+        q.update(Arc::new(PodInfo::new(pod("g").build())), now);
+        assert_eq!(popped(&mut q).as_deref(), Some("g"));
+    }
+
+    #[test]
+    fn editing_an_unschedulable_pod_tries_it_again() {
+        let mut q = SchedulingQueue::default();
+        let now = Instant::now();
+        q.add(Arc::new(PodInfo::new(pod("p").node_selector("disk", "ssd").build())), now);
+        q.pop();
+        q.unschedulable("uid-p", PluginSet::of(&[Plugin::NodeAffinity]), now);
+        q.update(Arc::new(PodInfo::new(pod("p").build())), now + MAX_BACKOFF);
+        assert_eq!(popped(&mut q).as_deref(), Some("p"));
+    }
 }

@@ -53,10 +53,7 @@ impl Resources {
 
     /// The amount of an extended resource, 0 when absent.
     pub fn scalar(&self, name: &str) -> i64 {
-        self.scalar
-            .binary_search_by(|(n, _)| n.as_str().cmp(name))
-            .map(|i| self.scalar[i].1)
-            .unwrap_or(0)
+        self.scalar.binary_search_by(|(n, _)| n.as_str().cmp(name)).map(|i| self.scalar[i].1).unwrap_or(0)
     }
 
     fn set_scalar(&mut self, name: &str, amount: i64) {
@@ -155,11 +152,7 @@ pub fn pod_requests(pod: &Pod) -> PodRequests {
 
 /// Sums app containers and restartable (sidecar) init containers, and takes the maximum with each
 /// ordinary init container plus the sidecars started before it.
-fn aggregate(
-    containers: &[Container],
-    init: &[Container],
-    of: impl Fn(&Container) -> Resources,
-) -> Resources {
+fn aggregate(containers: &[Container], init: &[Container], of: impl Fn(&Container) -> Resources) -> Resources {
     let mut total = Resources::default();
     for container in containers {
         total.add(&of(container));

@@ -83,7 +83,7 @@ pub async fn run(client: Client, config: Config) {
                 None => return,
             },
             _ = tokio::time::sleep_until(backoff.unwrap_or(far)) => {}
-            _ = flush.tick() => {}
+            _ = flush.tick() => scheduler.queue.flush_parked(Instant::now()),
         }
     }
 }
@@ -107,7 +107,9 @@ impl Scheduler {
             }
             Input::Claim(change) => {
                 let claims = &mut self.cache.volumes_mut().claims;
-                apply(claims, change, |c| format!("{}/{}", c.metadata.namespace.as_deref().unwrap_or_default(), name(&c.metadata)));
+                apply(claims, change, |c| {
+                    format!("{}/{}", c.metadata.namespace.as_deref().unwrap_or_default(), name(&c.metadata))
+                });
                 self.wake(Some(ClusterEvent::VolumeChanged), now);
             }
             Input::Volume(change) => {
@@ -238,7 +240,14 @@ impl Scheduler {
                     self.evict(&pod, &candidate);
                     nominated = Some(candidate.node);
                 }
-                Err(message) => fit.post_filter_msg = Some(message),
+                Err(message) => {
+                    fit.post_filter_msg = Some(message);
+                    // A nomination preemption can no longer back is dropped, as kube-scheduler does.
+                    if pod.nominated_node().is_some() {
+                        self.cache.clear_nomination(&pod.uid);
+                        self.status.clear_nomination(&pod);
+                    }
+                }
             }
         }
         let message = fit.to_string();

@@ -177,8 +177,7 @@ impl NodeTerm {
 
     /// Whether a node with these labels and this name matches.
     pub fn matches(&self, labels: &Labels, node_name: &str) -> bool {
-        self.labels.iter().all(|r| r.matches(labels))
-            && self.name.iter().all(|r| r.matches_value(Some(node_name)))
+        self.labels.iter().all(|r| r.matches(labels)) && self.name.iter().all(|r| r.matches_value(Some(node_name)))
     }
 }
 

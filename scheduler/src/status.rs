@@ -37,7 +37,9 @@ pub fn pending_patch(pod: &Pod, pending: &Pending) -> Option<serde_json::Value> 
         status.and_then(|s| s.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled"));
     let nominated_now = status.and_then(|s| s.nominated_node_name.as_deref()).filter(|n| !n.is_empty());
     let same = current.is_some_and(|c| {
-        c.status == "False" && c.reason.as_deref() == Some(pending.reason) && c.message.as_deref() == Some(&pending.message)
+        c.status == "False"
+            && c.reason.as_deref() == Some(pending.reason)
+            && c.message.as_deref() == Some(&pending.message)
     });
     let nomination_same = pending.nominated.is_none() || pending.nominated.as_deref() == nominated_now;
     if same && nomination_same {
@@ -119,7 +121,10 @@ impl StatusWriter {
             if let Err(error) = api.patch_status(&name, &PatchParams::default(), &Patch::Strategic(condition)).await {
                 tracing::debug!(%error, pod = %name, "scheduler: could not mark a preemption victim");
             }
-            let params = DeleteParams { preconditions: Some(Preconditions { uid, resource_version: None }), ..DeleteParams::default() };
+            let params = DeleteParams {
+                preconditions: Some(Preconditions { uid, resource_version: None }),
+                ..DeleteParams::default()
+            };
             if let Err(error) = api.delete(&name, &params).await {
                 tracing::warn!(%error, pod = %name, "scheduler: could not delete a preemption victim");
             }
@@ -134,5 +139,43 @@ impl StatusWriter {
             };
             call.await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::PodStatus;
+
+    use super::*;
+    use crate::testing::pod;
+
+    fn unschedulable(message: &str) -> Pending {
+        Pending { reason: "Unschedulable", message: message.into(), nominated: None }
+    }
+
+    #[test]
+    fn the_condition_is_written_once_per_message() {
+        let mut p = pod("web").build();
+        let patch = pending_patch(&p, &unschedulable("0/1 nodes are available: 1 Insufficient cpu.")).unwrap();
+        let condition = &patch["status"]["conditions"][0];
+        assert_eq!(condition["type"], "PodScheduled");
+        assert_eq!(condition["status"], "False");
+        assert_eq!(condition["reason"], "Unschedulable");
+        let written: PodCondition = serde_json::from_value(condition.clone()).unwrap();
+        p.status = Some(PodStatus { conditions: Some(vec![written.clone()]), ..Default::default() });
+        assert!(pending_patch(&p, &unschedulable("0/1 nodes are available: 1 Insufficient cpu.")).is_none());
+        let changed = pending_patch(&p, &unschedulable("0/2 nodes are available: 2 Insufficient cpu.")).unwrap();
+        // Still False: the transition time stays.
+        assert_eq!(
+            changed["status"]["conditions"][0]["lastTransitionTime"],
+            serde_json::to_value(&written.last_transition_time).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_nomination_is_written_with_the_condition() {
+        let p = pod("important").build();
+        let pending = Pending { reason: "Unschedulable", message: "x".into(), nominated: Some("n1".into()) };
+        assert_eq!(pending_patch(&p, &pending).unwrap()["status"]["nominatedNodeName"], "n1");
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, ContainerPort, Node, NodeCondition, NodeSpec, NodeStatus, PersistentVolumeClaimVolumeSource, Pod,
-    PodSpec, ResourceRequirements, Taint, Toleration, TopologySpreadConstraint, Volume,
+    Affinity, Container, ContainerPort, Node, NodeCondition, NodeSpec, NodeStatus, PersistentVolumeClaimVolumeSource,
+    Pod, PodSpec, ResourceRequirements, Taint, Toleration, TopologySpreadConstraint, Volume,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -238,7 +238,10 @@ impl PodBuilder {
     pub fn claim(mut self, claim: &str) -> Self {
         self.spec().volumes.get_or_insert_with(Vec::new).push(Volume {
             name: claim.into(),
-            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource { claim_name: claim.into(), read_only: None }),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: claim.into(),
+                read_only: None,
+            }),
             ..Default::default()
         });
         self

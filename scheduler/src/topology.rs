@@ -66,7 +66,10 @@ impl LabelIndex {
         }
         let len = self.len;
         for (key, value) in new {
-            let column = self.columns.entry(key.clone()).or_insert_with(|| Column { values: vec![NONE; len], ..Column::default() });
+            let column = self
+                .columns
+                .entry(key.clone())
+                .or_insert_with(|| Column { values: vec![NONE; len], ..Column::default() });
             let id = column.id(value);
             column.values[at] = id;
         }

@@ -23,10 +23,7 @@ fn place(p: k8s_openapi::api::core::v1::Pod, snapshot: &Snapshot) -> Result<Stri
 }
 
 fn selector(key: &str, value: &str) -> Option<LabelSelector> {
-    Some(LabelSelector {
-        match_labels: Some([(key.to_string(), value.to_string())].into()),
-        match_expressions: None,
-    })
+    Some(LabelSelector { match_labels: Some([(key.to_string(), value.to_string())].into()), match_expressions: None })
 }
 
 fn term(key: &str, value: &str, topology: &str) -> PodAffinityTerm {
@@ -65,7 +62,10 @@ fn required_node_affinity(expressions: Vec<NodeSelectorRequirement>) -> Affinity
     Affinity {
         node_affinity: Some(NodeAffinity {
             required_during_scheduling_ignored_during_execution: Some(NodeSelector {
-                node_selector_terms: vec![NodeSelectorTerm { match_expressions: Some(expressions), match_fields: None }],
+                node_selector_terms: vec![NodeSelectorTerm {
+                    match_expressions: Some(expressions),
+                    match_fields: None,
+                }],
             }),
             preferred_during_scheduling_ignored_during_execution: None,
         }),
@@ -155,7 +155,8 @@ fn a_cordoned_node_takes_no_new_pods_unless_tolerated() {
 
 #[test]
 fn a_not_ready_node_is_treated_as_tainted_not_ready() {
-    let snapshot = Snapshot::from_objects(vec![node("n1").ready("False").build(), node("n2").ready("Unknown").build()], vec![]);
+    let snapshot =
+        Snapshot::from_objects(vec![node("n1").ready("False").build(), node("n2").ready("Unknown").build()], vec![]);
     let err = place(pod("web").build(), &snapshot).unwrap_err();
     assert_eq!(
         err,
@@ -168,7 +169,8 @@ fn a_not_ready_node_is_treated_as_tainted_not_ready() {
 
 #[test]
 fn no_execute_taints_also_repel_and_prefer_no_schedule_only_scores() {
-    let nodes = vec![node("a").taint("k", "v", "NoExecute").build(), node("b").taint("k", "v", "PreferNoSchedule").build()];
+    let nodes =
+        vec![node("a").taint("k", "v", "NoExecute").build(), node("b").taint("k", "v", "PreferNoSchedule").build()];
     let snapshot = Snapshot::from_objects(nodes, vec![]);
     assert_eq!(place(pod("web").build(), &snapshot), Ok("b".into()));
 }
@@ -249,7 +251,10 @@ fn preferred_node_affinity_steers_the_pod_to_the_heavier_term() {
     let snapshot = Snapshot::from_objects(nodes, vec![]);
     let preferred = |zone: &str, weight: i32| PreferredSchedulingTerm {
         weight,
-        preference: NodeSelectorTerm { match_expressions: Some(vec![requirement("zone", "In", &[zone])]), match_fields: None },
+        preference: NodeSelectorTerm {
+            match_expressions: Some(vec![requirement("zone", "In", &[zone])]),
+            match_fields: None,
+        },
     };
     let a = Affinity {
         node_affinity: Some(NodeAffinity {
@@ -304,14 +309,20 @@ fn the_same_host_port_cannot_be_claimed_twice_on_a_node() {
 
 #[test]
 fn a_host_port_on_0_0_0_0_conflicts_with_the_same_port_on_any_host_ip() {
-    let snapshot = Snapshot::from_objects(vec![node("n1").build()], vec![pod("old").host_port(54321, "127.0.0.1").on("n1").build()]);
+    let snapshot = Snapshot::from_objects(
+        vec![node("n1").build()],
+        vec![pod("old").host_port(54321, "127.0.0.1").on("n1").build()],
+    );
     let err = place(pod("web").host_port(54321, "0.0.0.0").build(), &snapshot).unwrap_err();
     assert_eq!(err, "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.");
 }
 
 #[test]
 fn different_host_ips_can_share_a_port() {
-    let snapshot = Snapshot::from_objects(vec![node("n1").build()], vec![pod("old").host_port(54321, "127.0.0.1").on("n1").build()]);
+    let snapshot = Snapshot::from_objects(
+        vec![node("n1").build()],
+        vec![pod("old").host_port(54321, "127.0.0.1").on("n1").build()],
+    );
     assert_eq!(place(pod("web").host_port(54321, "127.0.0.2").build(), &snapshot), Ok("n1".into()));
 }
 
@@ -323,14 +334,19 @@ fn pod_anti_affinity_keeps_replicas_on_different_nodes() {
     let anti = anti_affinity(term("app", "web", "kubernetes.io/hostname"));
     let p = pod("web-2").label("app", "web").affinity(anti.clone()).build();
     assert_eq!(place(p, &snapshot), Ok("n2".into()));
-    let only_n1 = Snapshot::from_objects(vec![node("n1").build()], vec![pod("web-1").label("app", "web").on("n1").build()]);
+    let only_n1 =
+        Snapshot::from_objects(vec![node("n1").build()], vec![pod("web-1").label("app", "web").on("n1").build()]);
     let err = place(pod("web-3").label("app", "web").affinity(anti).build(), &only_n1).unwrap_err();
     assert_eq!(err, "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules.");
 }
 
 #[test]
 fn pod_affinity_puts_the_pod_beside_its_peer() {
-    let nodes = vec![node("n1").label("zone", "a").build(), node("n2").label("zone", "b").build(), node("n3").label("zone", "b").build()];
+    let nodes = vec![
+        node("n1").label("zone", "a").build(),
+        node("n2").label("zone", "b").build(),
+        node("n3").label("zone", "b").build(),
+    ];
     let existing = vec![pod("cache").label("app", "cache").on("n3").build()];
     let snapshot = Snapshot::from_objects(nodes, existing);
     let p = pod("web").affinity(affinity(term("app", "cache", "zone"))).build();
@@ -434,7 +450,8 @@ fn topology_spread_do_not_schedule_keeps_skew_within_max_skew() {
 
 #[test]
 fn topology_spread_rejects_with_kube_schedulers_reasons() {
-    let nodes = vec![node("a1").label("zone", "a").build(), node("b1").label("zone", "b").build(), node("bare").build()];
+    let nodes =
+        vec![node("a1").label("zone", "a").build(), node("b1").label("zone", "b").build(), node("bare").build()];
     let existing = vec![pod("w1").label("app", "web").on("a1").build(), pod("w2").label("app", "web").on("a1").build()];
     let snapshot = Snapshot::from_objects(nodes, existing);
     let mut p = pod("w3").label("app", "web").spread(spread("zone", 1, "DoNotSchedule", "web"));
@@ -447,7 +464,10 @@ fn topology_spread_rejects_with_kube_schedulers_reasons() {
         vec![pod("w1").label("app", "web").on("a1").build()],
     );
     assert_eq!(place(q, &snapshot), Ok("a1".into()));
-    let r = pod("w5").label("app", "web").spread(spread("zone", 1, "DoNotSchedule", "web")).node_selector("kubernetes.io/hostname", "bare");
+    let r = pod("w5")
+        .label("app", "web")
+        .spread(spread("zone", 1, "DoNotSchedule", "web"))
+        .node_selector("kubernetes.io/hostname", "bare");
     let err = place(r.build(), &snapshot).unwrap_err();
     assert_eq!(
         err,
@@ -458,7 +478,8 @@ fn topology_spread_rejects_with_kube_schedulers_reasons() {
 
 #[test]
 fn topology_spread_skew_violation_is_reported() {
-    let nodes = vec![node("a1").label("zone", "a").build(), node("b1").label("zone", "b").taint("x", "", "NoSchedule").build()];
+    let nodes =
+        vec![node("a1").label("zone", "a").build(), node("b1").label("zone", "b").taint("x", "", "NoSchedule").build()];
     let existing = vec![pod("w1").label("app", "web").on("a1").build()];
     let snapshot = Snapshot::from_objects(nodes, existing);
     // b1 is tainted but counts (nodeTaintsPolicy Ignore): zone b has 0, so a1 would make skew 2.
@@ -495,7 +516,8 @@ fn schedule_anyway_spread_prefers_the_emptier_zone() {
 #[test]
 fn replicas_of_one_controller_spread_across_nodes_by_default() {
     let nodes = vec![node("n1").build(), node("n2").build()];
-    let existing = vec![pod("web-1").controller("rs-1").on("n1").build(), pod("web-2").controller("rs-1").on("n1").build()];
+    let existing =
+        vec![pod("web-1").controller("rs-1").on("n1").build(), pod("web-2").controller("rs-1").on("n1").build()];
     let snapshot = Snapshot::from_objects(nodes, existing);
     for _ in 0..5 {
         assert_eq!(place(pod("web-3").controller("rs-1").build(), &snapshot), Ok("n2".into()));
@@ -651,7 +673,8 @@ fn nominated_pods_hold_room_on_their_node_against_lower_priority_pods() {
     let mut cache = Cache::default();
     cache.set_node(node("n1").cpu("1").build());
     let mut nominated = pod("important").cpu("800m").priority(1000).build();
-    nominated.status = Some(k8s_openapi::api::core::v1::PodStatus { nominated_node_name: Some("n1".into()), ..Default::default() });
+    nominated.status =
+        Some(k8s_openapi::api::core::v1::PodStatus { nominated_node_name: Some("n1".into()), ..Default::default() });
     let nominated = Arc::new(info(nominated));
     cache.nominate(&nominated, Some("n1"));
     let low = info(pod("low").cpu("500m").priority(0).build());

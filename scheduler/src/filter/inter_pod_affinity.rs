@@ -1,13 +1,12 @@
 //! InterPodAffinity (required terms): the pod's affinity must find matching pods in the node's
 //! domain, its anti-affinity must find none, and no existing pod's anti-affinity may reject it.
 
-use ahash::AHashMap;
-
 use super::{FilterPlugin, PreFilter};
 use crate::cache::Snapshot;
 use crate::framework::{CycleState, Plugin, Status};
 use crate::node_info::NodeInfo;
 use crate::pod_info::{AffinityTerm, NamespaceLabels, PodInfo};
+use crate::topology::{LabelIndex, NONE};
 
 /// kube-scheduler's reason when an existing pod's anti-affinity rejects the pod.
 pub const REASON_EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
@@ -16,40 +15,70 @@ pub const REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
 /// kube-scheduler's reason when the pod's anti-affinity finds matching pods.
 pub const REASON_ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
 
-/// Counts (or weights) per topology domain: key, then value.
+/// Counts (or weights) per topology domain for a few topology keys, kept by the value ids of the
+/// snapshot's label columns so no label string is hashed or copied per node.
 #[derive(Clone, Debug, Default)]
-pub struct TopologyCounts(AHashMap<String, AHashMap<String, i64>>);
+pub struct TopologyCounts {
+    keys: Vec<KeyCounts>,
+    added: bool,
+}
+
+#[derive(Clone, Debug)]
+struct KeyCounts {
+    key: String,
+    node_domain: Vec<u32>,
+    counts: Vec<i64>,
+}
+
+impl KeyCounts {
+    fn domain(&self, at: usize) -> Option<usize> {
+        self.node_domain.get(at).filter(|d| **d != NONE).map(|d| *d as usize)
+    }
+}
 
 impl TopologyCounts {
-    /// Adds `n` to the domain `key=value`.
-    pub fn add(&mut self, key: &str, value: &str, n: i64) {
-        if !self.0.contains_key(key) {
-            self.0.insert(key.to_string(), AHashMap::new());
-        }
-        let Some(values) = self.0.get_mut(key) else {
-            return;
-        };
-        match values.get_mut(value) {
-            Some(count) => *count += n,
+    /// Adds `n` to the domain (for `key`) of the node at position `at`; nothing if the node
+    /// lacks the label.
+    pub fn add(&mut self, index: &LabelIndex, key: &str, at: usize, n: i64) {
+        let position = match self.keys.iter().position(|k| k.key == key) {
+            Some(p) => p,
             None => {
-                values.insert(value.to_string(), n);
+                let Some(column) = index.column(key) else {
+                    return;
+                };
+                self.keys.push(KeyCounts {
+                    key: key.to_string(),
+                    node_domain: column.values.clone(),
+                    counts: vec![0; column.names.len()],
+                });
+                self.keys.len() - 1
             }
+        };
+        let entry = &mut self.keys[position];
+        if let Some(domain) = entry.domain(at) {
+            entry.counts[domain] += n;
+            self.added = true;
         }
     }
 
-    /// The count of the domain `key=value`.
-    pub fn get(&self, key: &str, value: &str) -> i64 {
-        self.0.get(key).and_then(|v| v.get(value)).copied().unwrap_or(0)
+    /// The count of the domain (for `key`) of the node at `at`.
+    pub fn get(&self, key: &str, at: usize) -> i64 {
+        self.keys.iter().find(|k| k.key == key).and_then(|k| k.domain(at).map(|d| k.counts[d])).unwrap_or(0)
     }
 
-    /// True when no domain has been counted.
+    /// The sum over every key of the counts of the node's domains.
+    pub fn sum_for(&self, at: usize) -> i64 {
+        self.keys.iter().filter_map(|k| k.domain(at).map(|d| k.counts[d])).sum()
+    }
+
+    /// Whether any key's domain of the node has a positive count.
+    pub fn any_positive(&self, at: usize) -> bool {
+        self.keys.iter().any(|k| k.domain(at).is_some_and(|d| k.counts[d] > 0))
+    }
+
+    /// True when nothing has been counted.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Every topology key counted, with its domains.
-    pub fn keys(&self) -> impl Iterator<Item = (&String, &AHashMap<String, i64>)> {
-        self.0.iter()
+        !self.added
     }
 }
 
@@ -76,16 +105,15 @@ impl FilterPlugin for InterPodAffinity {
             return Ok(PreFilter::Skip);
         }
         let namespaces = snapshot.namespaces();
-        let mut counts = State {
-            matches_itself: matches_all(&pod.required_affinity, pod, namespaces),
-            ..State::default()
-        };
+        let index = snapshot.label_index();
+        let mut counts =
+            State { matches_itself: matches_all(&pod.required_affinity, pod, namespaces), ..State::default() };
         for node in snapshot.nodes() {
             if node.pods_with_required_anti_affinity > 0 {
-                count_existing_anti_affinity(pod, node, namespaces, &mut counts.existing_anti);
+                count_existing_anti_affinity(pod, node, namespaces, index, &mut counts.existing_anti);
             }
-            if own_terms {
-                count_own_terms(pod, node, namespaces, &mut counts);
+            if own_terms && !node.pods.is_empty() {
+                count_own_terms(pod, node, namespaces, index, &mut counts);
             }
         }
         state.affinity = Some(counts);
@@ -96,20 +124,14 @@ impl FilterPlugin for InterPodAffinity {
         let Some(counts) = state.affinity.as_ref() else {
             return Ok(());
         };
-        let labels = node.labels();
-        let existing_rejects = counts
-            .existing_anti
-            .keys()
-            .any(|(key, values)| labels.get(key).is_some_and(|v| values.get(v).is_some_and(|n| *n > 0)));
-        if existing_rejects {
+        if counts.existing_anti.any_positive(node.index) {
             return Err(Status::unschedulable(Plugin::InterPodAffinity, REASON_EXISTING_ANTI_AFFINITY));
         }
         if !satisfies_affinity(pod, counts, node) {
             return Err(Status::unresolvable(Plugin::InterPodAffinity, REASON_AFFINITY));
         }
-        let anti_rejects = pod.required_anti_affinity.iter().any(|t| {
-            labels.get(&t.topology_key).is_some_and(|v| counts.anti_affinity.get(&t.topology_key, v) > 0)
-        });
+        let anti_rejects =
+            pod.required_anti_affinity.iter().any(|t| counts.anti_affinity.get(&t.topology_key, node.index) > 0);
         if anti_rejects {
             return Err(Status::unschedulable(Plugin::InterPodAffinity, REASON_ANTI_AFFINITY));
         }
@@ -118,36 +140,31 @@ impl FilterPlugin for InterPodAffinity {
 }
 
 /// Domains where an existing pod's required anti-affinity term matches the incoming pod.
-fn count_existing_anti_affinity(pod: &PodInfo, node: &NodeInfo, namespaces: &NamespaceLabels, out: &mut TopologyCounts) {
+fn count_existing_anti_affinity(
+    pod: &PodInfo,
+    node: &NodeInfo,
+    namespaces: &NamespaceLabels,
+    index: &LabelIndex,
+    out: &mut TopologyCounts,
+) {
     for existing in node.pods.iter().filter(|p| !p.required_anti_affinity.is_empty()) {
-        for term in &existing.required_anti_affinity {
-            if let Some(value) = node.labels().get(&term.topology_key)
-                && term.matches(pod, namespaces)
-            {
-                out.add(&term.topology_key, value, 1);
-            }
+        for term in existing.required_anti_affinity.iter().filter(|t| t.matches(pod, namespaces)) {
+            out.add(index, &term.topology_key, node.index, 1);
         }
     }
 }
 
 /// Domains with pods matching the incoming pod's required terms. For affinity a pod counts only
 /// if it matches every term; for anti-affinity each term counts on its own (as kube-scheduler).
-fn count_own_terms(pod: &PodInfo, node: &NodeInfo, namespaces: &NamespaceLabels, out: &mut State) {
-    let labels = node.labels();
+fn count_own_terms(pod: &PodInfo, node: &NodeInfo, namespaces: &NamespaceLabels, index: &LabelIndex, out: &mut State) {
     for existing in &node.pods {
         if !pod.required_affinity.is_empty() && matches_all(&pod.required_affinity, existing, namespaces) {
             for term in &pod.required_affinity {
-                if let Some(value) = labels.get(&term.topology_key) {
-                    out.affinity.add(&term.topology_key, value, 1);
-                }
+                out.affinity.add(index, &term.topology_key, node.index, 1);
             }
         }
-        for term in &pod.required_anti_affinity {
-            if let Some(value) = labels.get(&term.topology_key)
-                && term.matches(existing, namespaces)
-            {
-                out.anti_affinity.add(&term.topology_key, value, 1);
-            }
+        for term in pod.required_anti_affinity.iter().filter(|t| t.matches(existing, namespaces)) {
+            out.anti_affinity.add(index, &term.topology_key, node.index, 1);
         }
     }
 }
@@ -161,13 +178,11 @@ fn matches_all(terms: &[AffinityTerm], pod: &PodInfo, namespaces: &NamespaceLabe
 fn satisfies_affinity(pod: &PodInfo, counts: &State, node: &NodeInfo) -> bool {
     let mut pods_exist = true;
     for term in &pod.required_affinity {
-        match node.labels().get(&term.topology_key) {
-            Some(value) => {
-                if counts.affinity.get(&term.topology_key, value) <= 0 {
-                    pods_exist = false;
-                }
-            }
-            None => return false,
+        if !node.labels().contains_key(&term.topology_key) {
+            return false;
+        }
+        if counts.affinity.get(&term.topology_key, node.index) <= 0 {
+            pods_exist = false;
         }
     }
     if pods_exist {

@@ -46,7 +46,8 @@ impl FilterPlugin for PodTopologySpread {
         if hard.is_empty() {
             return Ok(PreFilter::Skip);
         }
-        let columns: Vec<Option<&Column>> = hard.iter().map(|c| snapshot.label_index().column(&c.topology_key)).collect();
+        let columns: Vec<Option<&Column>> =
+            hard.iter().map(|c| snapshot.label_index().column(&c.topology_key)).collect();
         let mut counted: Vec<Counted> = hard
             .iter()
             .zip(&columns)

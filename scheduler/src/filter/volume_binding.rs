@@ -54,7 +54,8 @@ impl FilterPlugin for VolumeBinding {
                 Some(volume) => match volumes.volumes.get(volume) {
                     None => needs.missing_volume = true,
                     Some(pv) => {
-                        let required = pv.spec.as_ref().and_then(|s| s.node_affinity.as_ref()).and_then(|a| a.required.as_ref());
+                        let required =
+                            pv.spec.as_ref().and_then(|s| s.node_affinity.as_ref()).and_then(|a| a.required.as_ref());
                         if let Some(required) = required {
                             needs.volume_terms.push(node_terms(&required.node_selector_terms));
                         }

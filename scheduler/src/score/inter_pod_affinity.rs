@@ -8,6 +8,7 @@ use crate::filter::inter_pod_affinity::TopologyCounts;
 use crate::framework::{CycleState, MAX_NODE_SCORE, Plugin};
 use crate::node_info::NodeInfo;
 use crate::pod_info::{AffinityTerm, NamespaceLabels, PodInfo};
+use crate::topology::LabelIndex;
 
 /// The weight of an existing pod's required affinity term (kube-scheduler's
 /// hardPodAffinityWeight default).
@@ -33,13 +34,14 @@ impl ScorePlugin for InterPodAffinity {
             return false;
         }
         let namespaces = snapshot.namespaces();
+        let index = snapshot.label_index();
         let mut weights = TopologyCounts::default();
         for node in snapshot.nodes() {
-            if node.labels().is_empty() || (!own && node.pods_with_affinity == 0) {
+            if node.pods.is_empty() || (!own && node.pods_with_affinity == 0) {
                 continue;
             }
             for existing in node.pods.iter().filter(|p| own || p.has_affinity()) {
-                process_existing(pod, existing, node, namespaces, &mut weights);
+                process_existing(pod, existing, node, namespaces, index, &mut weights);
             }
         }
         if weights.is_empty() {
@@ -50,14 +52,7 @@ impl ScorePlugin for InterPodAffinity {
     }
 
     fn score(&self, state: &CycleState, _: &PodInfo, node: &NodeInfo) -> i64 {
-        let Some(s) = state.affinity_score.as_ref() else {
-            return 0;
-        };
-        let labels = node.labels();
-        s.weights
-            .keys()
-            .filter_map(|(key, values)| labels.get(key).and_then(|v| values.get(v)))
-            .sum()
+        state.affinity_score.as_ref().map_or(0, |s| s.weights.sum_for(node.index))
     }
 
     fn normalize(&self, _: &CycleState, _: &[&NodeInfo], scores: &mut [i64]) {
@@ -70,14 +65,17 @@ impl ScorePlugin for InterPodAffinity {
     }
 }
 
-fn process_existing(pod: &PodInfo, existing: &PodInfo, node: &NodeInfo, namespaces: &NamespaceLabels, out: &mut TopologyCounts) {
+fn process_existing(
+    pod: &PodInfo,
+    existing: &PodInfo,
+    node: &NodeInfo,
+    namespaces: &NamespaceLabels,
+    index: &LabelIndex,
+    out: &mut TopologyCounts,
+) {
     let mut add = |terms: &[AffinityTerm], subject: &PodInfo, weight_of: &dyn Fn(&AffinityTerm) -> i64| {
-        for term in terms {
-            if let Some(value) = node.labels().get(&term.topology_key)
-                && term.matches(subject, namespaces)
-            {
-                out.add(&term.topology_key, value, weight_of(term));
-            }
+        for term in terms.iter().filter(|t| t.matches(subject, namespaces)) {
+            out.add(index, &term.topology_key, node.index, weight_of(term));
         }
     };
     add(&pod.preferred_affinity, existing, &|t| t.weight);

@@ -199,13 +199,6 @@ fn constraints(pod: &PodInfo) -> (Vec<Scored>, bool) {
 fn count_pods(matcher: &Matcher, namespace: &str, node: &NodeInfo) -> i64 {
     match matcher {
         Matcher::Selector(selector) => count_matching(selector, namespace, node),
-        Matcher::Controller(uid) => {
-            let n = node
-                .pods
-                .iter()
-                .filter(|p| !p.terminating() && p.namespace == namespace && p.controller_uid.as_ref() == Some(uid))
-                .count();
-            i64::try_from(n).unwrap_or(i64::MAX)
-        }
+        Matcher::Controller(uid) => node.pods_of_controller(namespace, uid),
     }
 }
