@@ -228,7 +228,13 @@ fn kubectl_1_33_create_and_expose_send_protobuf_and_work() {
     assert!(c.ok(&["create", "deployment", "np-pods", "--image=nginx", "--replicas=2"]).contains("created"));
     let out = c.ok(&["expose", "deployment", "np-pods", "--type=NodePort", "--name=np-svc-v2", "--port=80"]);
     assert!(out.contains("exposed"), "{out}");
-    let svc = c.ok(&["get", "svc", "np-svc-v2", "-o", "jsonpath={.spec.type} {.spec.ports[0].nodePort} {.spec.ports[0].targetPort}"]);
+    let svc = c.ok(&[
+        "get",
+        "svc",
+        "np-svc-v2",
+        "-o",
+        "jsonpath={.spec.type} {.spec.ports[0].nodePort} {.spec.ports[0].targetPort}",
+    ]);
     let parts: Vec<&str> = svc.split(' ').collect();
     assert_eq!(parts[0], "NodePort");
     assert!(parts[1].parse::<u16>().is_ok_and(|p| (30000..=32767).contains(&p)), "{svc}");
@@ -255,5 +261,8 @@ fn seed_004s_session_affinity_typo_is_rejected_with_kubernetes_wording() {
     let p = c.dir.path().join("affinity.yaml");
     std::fs::write(&p, "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  sessionAffinity: ClusterIP\n  selector:\n    app: web\n  ports:\n  - port: 80\n").expect("write");
     let err = c.fails(&["apply", "-f", p.to_str().expect("utf8")]);
-    assert!(err.contains(r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#), "{err}");
+    assert!(
+        err.contains(r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#),
+        "{err}"
+    );
 }

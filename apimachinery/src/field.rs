@@ -35,32 +35,17 @@ impl FieldError {
     }
 
     pub fn required(field: &str, detail: impl Into<String>) -> Self {
-        FieldError {
-            kind: FieldErrorKind::Required,
-            field: field.into(),
-            value: None,
-            detail: detail.into(),
-        }
+        FieldError { kind: FieldErrorKind::Required, field: field.into(), value: None, detail: detail.into() }
     }
 
     pub fn not_supported(field: &str, value: impl Into<Value>, supported: &[&str]) -> Self {
         let list: Vec<String> = supported.iter().map(|s| format!("\"{s}\"")).collect();
         let detail = format!("supported values: {}", list.join(", "));
-        FieldError {
-            kind: FieldErrorKind::NotSupported,
-            field: field.into(),
-            value: Some(value.into()),
-            detail,
-        }
+        FieldError { kind: FieldErrorKind::NotSupported, field: field.into(), value: Some(value.into()), detail }
     }
 
     pub fn forbidden(field: &str, detail: impl Into<String>) -> Self {
-        FieldError {
-            kind: FieldErrorKind::Forbidden,
-            field: field.into(),
-            value: None,
-            detail: detail.into(),
-        }
+        FieldError { kind: FieldErrorKind::Forbidden, field: field.into(), value: None, detail: detail.into() }
     }
 
     pub fn reason(&self) -> &'static str {
@@ -118,8 +103,7 @@ mod tests {
 
     #[test]
     fn an_unsupported_value_lists_the_supported_ones() {
-        let e =
-            FieldError::not_supported("spec.sessionAffinity", "ClusterIP", &["ClientIP", "None"]);
+        let e = FieldError::not_supported("spec.sessionAffinity", "ClusterIP", &["ClientIP", "None"]);
         assert_eq!(
             e.message(),
             r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#
@@ -129,9 +113,6 @@ mod tests {
 
     #[test]
     fn a_required_value_without_detail_says_only_that() {
-        assert_eq!(
-            FieldError::required("spec.selector", "").message(),
-            "spec.selector: Required value"
-        );
+        assert_eq!(FieldError::required("spec.selector", "").message(), "spec.selector: Required value");
     }
 }

@@ -150,32 +150,19 @@ fn split_terms(selector: &str) -> Vec<&str> {
 }
 
 fn parse_term(selector: &str, term: &str) -> Result<FieldRequirement, FieldSelectorError> {
-    let (field, operator, raw_value) =
-        split_term(term).ok_or_else(|| FieldSelectorError::UnknownTerm {
-            selector: selector.to_string(),
-            term: term.to_string(),
-        })?;
-    Ok(FieldRequirement {
-        field: field.to_string(),
-        operator,
-        value: unescape_value(raw_value)?,
-    })
+    let (field, operator, raw_value) = split_term(term)
+        .ok_or_else(|| FieldSelectorError::UnknownTerm { selector: selector.to_string(), term: term.to_string() })?;
+    Ok(FieldRequirement { field: field.to_string(), operator, value: unescape_value(raw_value)? })
 }
 
 /// Splits at the first operator; `!=` and `==` are tried before `=` at each position
 /// so `a==b` does not leave `=b` as the value.
 fn split_term(term: &str) -> Option<(&str, FieldOperator, &str)> {
-    const OPERATORS: [(&str, FieldOperator); 3] = [
-        ("!=", FieldOperator::NotEquals),
-        ("==", FieldOperator::Equals),
-        ("=", FieldOperator::Equals),
-    ];
+    const OPERATORS: [(&str, FieldOperator); 3] =
+        [("!=", FieldOperator::NotEquals), ("==", FieldOperator::Equals), ("=", FieldOperator::Equals)];
     term.char_indices().find_map(|(i, _)| {
         let rest = &term[i..];
-        OPERATORS.iter().find_map(|(text, op)| {
-            rest.strip_prefix(text)
-                .map(|value| (&term[..i], *op, value))
-        })
+        OPERATORS.iter().find_map(|(text, op)| rest.strip_prefix(text).map(|value| (&term[..i], *op, value)))
     })
 }
 
@@ -210,17 +197,12 @@ mod tests {
     use super::*;
 
     fn object(fields: &[(&str, &str)]) -> HashMap<String, String> {
-        fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn selects(selector: &str, fields: &[(&str, &str)]) -> bool {
         let fields = object(fields);
-        FieldSelector::parse(selector)
-            .expect("selector parses")
-            .matches(|name| fields.get(name).cloned())
+        FieldSelector::parse(selector).expect("selector parses").matches(|name| fields.get(name).cloned())
     }
 
     #[test]
@@ -238,14 +220,8 @@ mod tests {
 
     #[test]
     fn not_equals_matches_other_values() {
-        assert!(selects(
-            "status.phase!=Running",
-            &[("status.phase", "Pending")]
-        ));
-        assert!(!selects(
-            "status.phase!=Running",
-            &[("status.phase", "Running")]
-        ));
+        assert!(selects("status.phase!=Running", &[("status.phase", "Pending")]));
+        assert!(!selects("status.phase!=Running", &[("status.phase", "Running")]));
     }
 
     #[test]
@@ -258,14 +234,8 @@ mod tests {
     #[test]
     fn every_term_must_hold() {
         let selector = "spec.nodeName=n1,status.phase!=Failed";
-        assert!(selects(
-            selector,
-            &[("spec.nodeName", "n1"), ("status.phase", "Running")]
-        ));
-        assert!(!selects(
-            selector,
-            &[("spec.nodeName", "n1"), ("status.phase", "Failed")]
-        ));
+        assert!(selects(selector, &[("spec.nodeName", "n1"), ("status.phase", "Running")]));
+        assert!(!selects(selector, &[("spec.nodeName", "n1"), ("status.phase", "Failed")]));
     }
 
     #[test]
@@ -274,11 +244,7 @@ mod tests {
         assert_eq!(
             selector.requirements(),
             &[
-                FieldRequirement {
-                    field: "metadata.name".into(),
-                    operator: FieldOperator::Equals,
-                    value: "a".into()
-                },
+                FieldRequirement { field: "metadata.name".into(), operator: FieldOperator::Equals, value: "a".into() },
                 FieldRequirement {
                     field: "status.phase".into(),
                     operator: FieldOperator::NotEquals,
@@ -321,10 +287,7 @@ mod tests {
 
     #[test]
     fn empty_terms_are_skipped() {
-        assert_eq!(
-            FieldSelector::parse("a=b,,").unwrap().requirements().len(),
-            1
-        );
+        assert_eq!(FieldSelector::parse("a=b,,").unwrap().requirements().len(), 1);
     }
 
     #[test]

@@ -9,8 +9,7 @@ const DNS1123_LABEL_ERR_MSG: &str = "a lowercase RFC 1123 label must consist of 
 /// Longest DNS (RFC 1123) label.
 pub const DNS1123_LABEL_MAX_LENGTH: usize = 63;
 
-const DNS1123_SUBDOMAIN_FMT: &str =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const DNS1123_SUBDOMAIN_ERR_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 /// Longest DNS (RFC 1123) subdomain.
 pub const DNS1123_SUBDOMAIN_MAX_LENGTH: usize = 253;
@@ -21,7 +20,8 @@ const DNS1035_LABEL_ERR_MSG: &str = "a DNS-1035 label must consist of lower case
 pub const DNS1035_LABEL_MAX_LENGTH: usize = 63;
 
 const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const QUALIFIED_NAME_ERR_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const QUALIFIED_NAME_ERR_MSG: &str =
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 const QUALIFIED_NAME_MAX_LENGTH: usize = 63;
 
 const LABEL_VALUE_FMT: &str = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
@@ -54,10 +54,7 @@ pub fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
         return format!("{msg} (regex used for validation is '{fmt}')");
     }
     let quoted: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
-    format!(
-        "{msg} (e.g. {}regex used for validation is '{fmt}')",
-        quoted.join(" or ")
-    )
+    format!("{msg} (e.g. {}regex used for validation is '{fmt}')", quoted.join(" or "))
 }
 
 /// A DNS (RFC 1123) label, e.g. a namespace name.
@@ -71,11 +68,7 @@ pub fn is_dns1123_label(value: &str) -> Vec<String> {
             // A valid subdomain that is not a label can only be failing on its dots.
             errs.push("must not contain dots".to_string());
         } else {
-            errs.push(regex_error(
-                DNS1123_LABEL_ERR_MSG,
-                DNS1123_LABEL_FMT,
-                &["my-name", "123-abc"],
-            ));
+            errs.push(regex_error(DNS1123_LABEL_ERR_MSG, DNS1123_LABEL_FMT, &["my-name", "123-abc"]));
         }
     }
     errs
@@ -88,11 +81,7 @@ pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
         errs.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH));
     }
     if !matches_dns1123_subdomain(value) {
-        errs.push(regex_error(
-            DNS1123_SUBDOMAIN_ERR_MSG,
-            DNS1123_SUBDOMAIN_FMT,
-            &["example.com"],
-        ));
+        errs.push(regex_error(DNS1123_SUBDOMAIN_ERR_MSG, DNS1123_SUBDOMAIN_FMT, &["example.com"]));
     }
     errs
 }
@@ -104,11 +93,7 @@ pub fn is_dns1035_label(value: &str) -> Vec<String> {
         errs.push(max_len_error(DNS1035_LABEL_MAX_LENGTH));
     }
     if !matches_dns1035_label(value) {
-        errs.push(regex_error(
-            DNS1035_LABEL_ERR_MSG,
-            DNS1035_LABEL_FMT,
-            &["my-name", "abc-123"],
-        ));
+        errs.push(regex_error(DNS1035_LABEL_ERR_MSG, DNS1035_LABEL_FMT, &["my-name", "abc-123"]));
     }
     errs
 }
@@ -125,10 +110,7 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
     if name.is_empty() {
         errs.push(format!("name part {}", empty_error()));
     } else if name.len() > QUALIFIED_NAME_MAX_LENGTH {
-        errs.push(format!(
-            "name part {}",
-            max_len_error(QUALIFIED_NAME_MAX_LENGTH)
-        ));
+        errs.push(format!("name part {}", max_len_error(QUALIFIED_NAME_MAX_LENGTH)));
     }
     if !matches_qualified_name(name) {
         errs.push(format!("name part {}", qualified_name_regex_error()));
@@ -143,11 +125,7 @@ pub fn is_valid_label_value(value: &str) -> Vec<String> {
         errs.push(max_len_error(LABEL_VALUE_MAX_LENGTH));
     }
     if !value.is_empty() && !matches_qualified_name(value) {
-        errs.push(regex_error(
-            LABEL_VALUE_ERR_MSG,
-            LABEL_VALUE_FMT,
-            &["MyValue", "my_value", "12345"],
-        ));
+        errs.push(regex_error(LABEL_VALUE_ERR_MSG, LABEL_VALUE_FMT, &["MyValue", "my_value", "12345"]));
     }
     errs
 }
@@ -167,9 +145,7 @@ pub fn is_valid_port_name(port: &str) -> Vec<String> {
         errs.push(max_len_error(PORT_NAME_MAX_LENGTH));
     }
     if port.is_empty() || !port.bytes().all(|b| is_lower_alnum(b) || b == b'-') {
-        errs.push(
-            "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string(),
-        );
+        errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
     }
     if !port.bytes().any(|b| b.is_ascii_lowercase()) {
         errs.push("must contain at least one letter (a-z)".to_string());
@@ -187,18 +163,11 @@ fn prefix_errors(prefix: &str) -> Vec<String> {
     if prefix.is_empty() {
         return vec![format!("prefix part {}", empty_error())];
     }
-    is_dns1123_subdomain(prefix)
-        .into_iter()
-        .map(|msg| format!("prefix part {msg}"))
-        .collect()
+    is_dns1123_subdomain(prefix).into_iter().map(|msg| format!("prefix part {msg}")).collect()
 }
 
 fn qualified_name_regex_error() -> String {
-    regex_error(
-        QUALIFIED_NAME_ERR_MSG,
-        QUALIFIED_NAME_FMT,
-        &["MyName", "my.name", "123-abc"],
-    )
+    regex_error(QUALIFIED_NAME_ERR_MSG, QUALIFIED_NAME_FMT, &["MyName", "my.name", "123-abc"])
 }
 
 fn qualified_name_shape_error() -> String {
@@ -214,9 +183,7 @@ fn is_lower_alnum(b: u8) -> bool {
 
 /// `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 fn matches_dns1123_label(value: &str) -> bool {
-    matches_edged(value, is_lower_alnum, is_lower_alnum, |b| {
-        is_lower_alnum(b) || b == b'-'
-    })
+    matches_edged(value, is_lower_alnum, is_lower_alnum, |b| is_lower_alnum(b) || b == b'-')
 }
 
 /// `^label(\.label)*$`
@@ -226,12 +193,7 @@ fn matches_dns1123_subdomain(value: &str) -> bool {
 
 /// `^[a-z]([-a-z0-9]*[a-z0-9])?$`
 fn matches_dns1035_label(value: &str) -> bool {
-    matches_edged(
-        value,
-        |b| b.is_ascii_lowercase(),
-        is_lower_alnum,
-        |b| is_lower_alnum(b) || b == b'-',
-    )
+    matches_edged(value, |b| b.is_ascii_lowercase(), is_lower_alnum, |b| is_lower_alnum(b) || b == b'-')
 }
 
 /// `^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`
@@ -245,12 +207,7 @@ fn matches_qualified_name(value: &str) -> bool {
 }
 
 /// A non-empty string whose first byte, last byte and every byte pass the given tests.
-fn matches_edged(
-    value: &str,
-    first: impl Fn(u8) -> bool,
-    last: impl Fn(u8) -> bool,
-    any: impl Fn(u8) -> bool,
-) -> bool {
+fn matches_edged(value: &str, first: impl Fn(u8) -> bool, last: impl Fn(u8) -> bool, any: impl Fn(u8) -> bool) -> bool {
     let bytes = value.as_bytes();
     match (bytes.first(), bytes.last()) {
         (Some(&f), Some(&l)) => first(f) && last(l) && bytes.iter().all(|&b| any(b)),
@@ -287,10 +244,7 @@ mod tests {
 
     #[test]
     fn subdomains_longer_than_253_report_the_length() {
-        assert_eq!(
-            is_dns1123_subdomain(&"a".repeat(254)),
-            vec!["must be no more than 253 characters"]
-        );
+        assert_eq!(is_dns1123_subdomain(&"a".repeat(254)), vec!["must be no more than 253 characters"]);
     }
 
     #[test]
@@ -316,12 +270,7 @@ mod tests {
 
     #[test]
     fn qualified_names_allow_a_dns_prefix() {
-        for ok in [
-            "app",
-            "App_Name.v1",
-            "example.com/my-key",
-            "kubernetes.io/os",
-        ] {
+        for ok in ["app", "App_Name.v1", "example.com/my-key", "kubernetes.io/os"] {
             assert!(is_qualified_name(ok).is_empty(), "{ok}");
         }
     }
@@ -335,23 +284,14 @@ mod tests {
     fn qualified_names_with_an_empty_name_get_two_messages() {
         assert_eq!(
             is_qualified_name("example.com/"),
-            vec![
-                "name part must be non-empty".to_string(),
-                NAME_PART_MSG.to_string()
-            ]
+            vec!["name part must be non-empty".to_string(), NAME_PART_MSG.to_string()]
         );
     }
 
     #[test]
     fn qualified_names_prefix_errors_are_prefixed() {
-        assert_eq!(
-            is_qualified_name("/a"),
-            vec!["prefix part must be non-empty"]
-        );
-        assert_eq!(
-            is_qualified_name("Example.com/a"),
-            vec![format!("prefix part {SUBDOMAIN_MSG}")]
-        );
+        assert_eq!(is_qualified_name("/a"), vec!["prefix part must be non-empty"]);
+        assert_eq!(is_qualified_name("Example.com/a"), vec![format!("prefix part {SUBDOMAIN_MSG}")]);
     }
 
     #[test]
@@ -366,10 +306,7 @@ mod tests {
 
     #[test]
     fn qualified_name_parts_longer_than_63_report_the_length() {
-        assert_eq!(
-            is_qualified_name(&"a".repeat(64)),
-            vec!["name part must be no more than 63 characters"]
-        );
+        assert_eq!(is_qualified_name(&"a".repeat(64)), vec!["name part must be no more than 63 characters"]);
     }
 
     #[test]
@@ -392,10 +329,7 @@ mod tests {
     fn port_numbers_run_from_1_to_65535() {
         assert!(is_valid_port_num(1).is_empty());
         assert!(is_valid_port_num(65535).is_empty());
-        assert_eq!(
-            is_valid_port_num(0),
-            vec!["must be between 1 and 65535, inclusive"]
-        );
+        assert_eq!(is_valid_port_num(0), vec!["must be between 1 and 65535, inclusive"]);
         assert_eq!(is_valid_port_num(65536).len(), 1);
     }
 
@@ -403,16 +337,10 @@ mod tests {
     fn port_names_follow_iana_svc_name() {
         assert!(is_valid_port_name("http").is_empty());
         assert!(is_valid_port_name("h2c-8080").is_empty());
-        assert_eq!(
-            is_valid_port_name("8080"),
-            vec!["must contain at least one letter (a-z)"]
-        );
+        assert_eq!(is_valid_port_name("8080"), vec!["must contain at least one letter (a-z)"]);
         assert_eq!(
             is_valid_port_name("-a--b"),
-            vec![
-                "must not contain consecutive hyphens",
-                "must not begin or end with a hyphen"
-            ]
+            vec!["must not contain consecutive hyphens", "must not begin or end with a hyphen"]
         );
         assert_eq!(
             is_valid_port_name("HTTP"),
@@ -421,9 +349,6 @@ mod tests {
                 "must contain at least one letter (a-z)"
             ]
         );
-        assert_eq!(
-            is_valid_port_name("abcdefghijklmnop"),
-            vec!["must be no more than 15 characters"]
-        );
+        assert_eq!(is_valid_port_name("abcdefghijklmnop"), vec!["must be no more than 15 characters"]);
     }
 }

@@ -106,7 +106,12 @@ pub fn duplicate_go(p: &Path, rendered: &str) -> FieldError {
 /// value with the detail `not found`; the field and value are Kubernetes'. One place to change
 /// once the kind exists.
 pub fn not_found(p: &Path, value: impl Into<Value>) -> FieldError {
-    FieldError { kind: FieldErrorKind::NotFound, field: p.to_string(), value: Some(value.into()), detail: String::new() }
+    FieldError {
+        kind: FieldErrorKind::NotFound,
+        field: p.to_string(),
+        value: Some(value.into()),
+        detail: String::new(),
+    }
 }
 
 /// Kubernetes' `field.TooLong` (`Too long: may not be more than N bytes`).

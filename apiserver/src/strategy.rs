@@ -49,7 +49,8 @@ fn default_toleration_seconds(pod: &mut Value) {
             effect_ok && key_ok
         });
         if !covered {
-            tolerations.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
+            tolerations
+                .push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
         }
     }
     pod["spec"]["tolerations"] = Value::Array(tolerations);
@@ -117,11 +118,12 @@ pub fn validate_meta(kind: &Kind, obj: &Value) -> Vec<FieldError> {
         }
     }
     if kind.namespaced
-        && let Some(ns) = meta::namespace(obj) {
-            for msg in validation::is_dns1123_label(ns) {
-                errs.push(FieldError::invalid("metadata.namespace", ns, msg));
-            }
+        && let Some(ns) = meta::namespace(obj)
+    {
+        for msg in validation::is_dns1123_label(ns) {
+            errs.push(FieldError::invalid("metadata.namespace", ns, msg));
         }
+    }
     errs.extend(label_errors(obj));
     errs.extend(annotation_errors(obj));
     errs

@@ -254,11 +254,19 @@ async fn a_crd_serves_its_custom_resources_until_it_is_deleted() {
     let (_, discovery) = s.get("/apis/example.com/v1").await;
     assert_eq!(discovery["resources"][0]["name"], "widgets");
     let url = "/apis/example.com/v1/namespaces/default/widgets";
-    let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"}, "spec": {"size": 3}});
+    let widget =
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"}, "spec": {"size": 3}});
     let (code, w) = s.post(url, widget).await;
     assert_eq!(code, StatusCode::CREATED, "{w}");
     assert_eq!(w["spec"]["size"], 3);
-    let (code, _) = s.call("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com", None, "application/json").await;
+    let (code, _) = s
+        .call(
+            "DELETE",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com",
+            None,
+            "application/json",
+        )
+        .await;
     assert_eq!(code, StatusCode::OK);
     let (code, _) = s.get(url).await;
     assert_eq!(code, StatusCode::NOT_FOUND);
@@ -267,8 +275,10 @@ async fn a_crd_serves_its_custom_resources_until_it_is_deleted() {
 #[tokio::test]
 async fn a_pinned_cluster_ip_is_honoured_and_a_second_claim_refused() {
     let s = server().await;
-    let svc = |name: &str| json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
-        "spec": {"clusterIP": "10.233.10.10", "ports": [{"port": 80}]}});
+    let svc = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+        "spec": {"clusterIP": "10.233.10.10", "ports": [{"port": 80}]}})
+    };
     let url = "/api/v1/namespaces/default/services";
     let (code, a) = s.post(url, svc("a")).await;
     assert_eq!(code, StatusCode::CREATED, "{a}");
@@ -299,7 +309,14 @@ async fn binding_assigns_a_pod_once_and_scale_changes_replicas() {
         "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
     s.post("/apis/apps/v1/namespaces/default/deployments", deploy).await;
     let patch = json!({"spec": {"replicas": 4}});
-    let (code, scale) = s.call("PATCH", "/apis/apps/v1/namespaces/default/deployments/d/scale", Some(patch), "application/merge-patch+json").await;
+    let (code, scale) = s
+        .call(
+            "PATCH",
+            "/apis/apps/v1/namespaces/default/deployments/d/scale",
+            Some(patch),
+            "application/merge-patch+json",
+        )
+        .await;
     assert_eq!(code, StatusCode::OK, "{scale}");
     assert_eq!((scale["kind"].as_str(), scale["spec"]["replicas"].as_i64()), (Some("Scale"), Some(4)));
     assert_eq!(scale["status"]["selector"], "a=b");
@@ -315,7 +332,10 @@ async fn seed_004s_session_affinity_cluster_ip_is_rejected_with_the_supported_va
     let (code, status) = s.post("/api/v1/namespaces/default/services", svc).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
     let msg = status["message"].as_str().unwrap_or_default();
-    assert!(msg.contains(r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#), "{msg}");
+    assert!(
+        msg.contains(r#"spec.sessionAffinity: Unsupported value: "ClusterIP": supported values: "ClientIP", "None""#),
+        "{msg}"
+    );
     let (_, list) = s.get("/api/v1/namespaces/default/services").await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "nothing is stored");
 }

@@ -21,10 +21,7 @@ impl Document {
         // Serializing a `Value` cannot fail: its keys are strings and it has no foreign types.
         let json = serde_json::to_vec(value).unwrap_or_default();
         let hash = hash(&json);
-        Document {
-            json: Bytes::from(json),
-            hash,
-        }
+        Document { json: Bytes::from(json), hash }
     }
 
     /// The `application/json` body; cloning it is cheap.
@@ -57,16 +54,8 @@ pub struct Cache {
 impl Cache {
     /// Cheap: nothing is generated until a document is asked for.
     pub fn new(resources: &[Resource]) -> Self {
-        let group_versions = group_versions(resources)
-            .into_keys()
-            .map(|path| (path, OnceLock::new()))
-            .collect();
-        Cache {
-            resources: resources.to_vec(),
-            group_versions,
-            root: OnceLock::new(),
-            v2: OnceLock::new(),
-        }
+        let group_versions = group_versions(resources).into_keys().map(|path| (path, OnceLock::new())).collect();
+        Cache { resources: resources.to_vec(), group_versions, root: OnceLock::new(), v2: OnceLock::new() }
     }
 
     /// `GET /openapi/v3`. Builds every group-version document, since the index holds their hashes.
@@ -92,9 +81,7 @@ impl Cache {
 
     /// `GET /openapi/v2` as JSON.
     pub fn v2(&self) -> &Document {
-        self.v2.get_or_init(|| {
-            Document::new(&v2::document(group_versions(&self.resources).into_values()))
-        })
+        self.v2.get_or_init(|| Document::new(&v2::document(group_versions(&self.resources).into_values())))
     }
 }
 
@@ -102,8 +89,6 @@ impl Cache {
 fn hash(bytes: &[u8]) -> String {
     const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    let hash = bytes.iter().fold(OFFSET, |hash, byte| {
-        (hash ^ u128::from(*byte)).wrapping_mul(PRIME)
-    });
+    let hash = bytes.iter().fold(OFFSET, |hash, byte| (hash ^ u128::from(*byte)).wrapping_mul(PRIME));
     format!("{hash:032X}")
 }

@@ -3,9 +3,8 @@
 use std::borrow::Cow;
 
 use k8s_openapi::api::{
-    admissionregistration, apps, authentication, authorization, autoscaling, batch, certificates,
-    coordination, core, discovery, events, flowcontrol, networking, node, policy, rbac, scheduling,
-    storage,
+    admissionregistration, apps, authentication, authorization, autoscaling, batch, certificates, coordination, core,
+    discovery, events, flowcontrol, networking, node, policy, rbac, scheduling, storage,
 };
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration;
@@ -30,11 +29,7 @@ pub(crate) struct KindType {
 
 const fn kind<T: k8s_openapi::Resource + JsonSchema>() -> KindType {
     KindType {
-        gvk: Gvk {
-            group: T::GROUP,
-            version: T::VERSION,
-            kind: T::KIND,
-        },
+        gvk: Gvk { group: T::GROUP, version: T::VERSION, kind: T::KIND },
         name: T::schema_name,
         add: SchemaGenerator::subschema_for::<T>,
     }

@@ -44,11 +44,7 @@ pub fn v3_root(resources: &[Resource]) -> Value {
             (path, Document::new(&document).hash().to_owned())
         })
         .collect();
-    v3::root(
-        hashes
-            .iter()
-            .map(|(path, hash)| (path.as_str(), hash.as_str())),
-    )
+    v3::root(hashes.iter().map(|(path, hash)| (path.as_str(), hash.as_str())))
 }
 
 /// The body of `GET /openapi/v3/<gv_path>`, where `gv_path` is "api/v1" or
@@ -70,10 +66,7 @@ fn group_versions(resources: &[Resource]) -> GroupVersions<'_> {
     let mut out = GroupVersions::new();
     for resource in resources {
         let path = paths::gv_path(resource.group, resource.version);
-        out.entry(path)
-            .or_insert_with(|| (resource.group, resource.version, Vec::new()))
-            .2
-            .push(resource);
+        out.entry(path).or_insert_with(|| (resource.group, resource.version, Vec::new())).2.push(resource);
     }
     out
 }

@@ -102,11 +102,7 @@ enum Verb {
 
 /// "/api/v1" or "/apis/<group>/<version>".
 pub(crate) fn prefix(group: &str, version: &str) -> String {
-    if group.is_empty() {
-        format!("/api/{version}")
-    } else {
-        format!("/apis/{group}/{version}")
-    }
+    if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") }
 }
 
 /// Tag and operation-id stem of a group-version, e.g. ("apps_v1", "AppsV1").
@@ -127,18 +123,12 @@ pub(crate) fn gv_path(group: &str, version: &str) -> String {
 
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn lower_first(word: &str) -> String {
     let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_lowercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// The discovery path of a group-version, e.g. `GET /apis/apps/v1/`.
@@ -157,11 +147,7 @@ pub(crate) fn discovery_path(group: &str, version: &str) -> PathItem {
         watch: false,
         tag,
     };
-    PathItem {
-        path: format!("{}/", prefix(group, version)),
-        params: Vec::new(),
-        operations: vec![operation],
-    }
+    PathItem { path: format!("{}/", prefix(group, version)), params: Vec::new(), operations: vec![operation] }
 }
 
 /// Everything needed to describe the operations of one resource or subresource.
@@ -182,11 +168,7 @@ struct Target<'a> {
 impl Target<'_> {
     /// "Namespaced" for namespaced resources, as Kubernetes' operation ids have it.
     fn scope(&self) -> &'static str {
-        if self.resource.namespaced {
-            "Namespaced"
-        } else {
-            ""
-        }
+        if self.resource.namespaced { "Namespaced" } else { "" }
     }
 
     fn operation(&self, verb: Verb) -> Operation {
@@ -292,11 +274,7 @@ fn verb_codes(verb: Verb) -> &'static [&'static str] {
 
 /// The paths of one resource: collection, item, all-namespaces list and subresources.
 pub(crate) fn resource_paths(resource: &Resource, schemas: &mut Schemas) -> Vec<PathItem> {
-    let gvk = Gvk {
-        group: resource.group,
-        version: resource.version,
-        kind: resource.kind,
-    };
+    let gvk = Gvk { group: resource.group, version: resource.version, kind: resource.kind };
     let has = |verb: &str| resource.verbs.contains(&verb);
     let (tag, camel) = group_words(resource.group, resource.version);
     let target = Target {
@@ -316,31 +294,13 @@ pub(crate) fn resource_paths(resource: &Resource, schemas: &mut Schemas) -> Vec<
     let item = format!("{collection}/{{name}}");
     let mut paths = Vec::new();
 
-    let collection_verbs = [
-        ("list", Verb::List),
-        ("create", Verb::Create),
-        ("deletecollection", Verb::DeleteCollection),
-    ];
-    let item_verbs = [
-        ("get", Verb::Read),
-        ("update", Verb::Replace),
-        ("patch", Verb::Patch),
-        ("delete", Verb::Delete),
-    ];
+    let collection_verbs =
+        [("list", Verb::List), ("create", Verb::Create), ("deletecollection", Verb::DeleteCollection)];
+    let item_verbs = [("get", Verb::Read), ("update", Verb::Replace), ("patch", Verb::Patch), ("delete", Verb::Delete)];
     let pick = |table: &[(&str, Verb)]| -> Vec<Verb> {
-        table
-            .iter()
-            .filter(|(name, _)| has(name))
-            .map(|(_, verb)| *verb)
-            .collect()
+        table.iter().filter(|(name, _)| has(name)).map(|(_, verb)| *verb).collect()
     };
-    push_path(
-        &mut paths,
-        &target,
-        collection,
-        false,
-        &pick(&collection_verbs),
-    );
+    push_path(&mut paths, &target, collection, false, &pick(&collection_verbs));
     push_path(&mut paths, &target, item.clone(), true, &pick(&item_verbs));
     if resource.namespaced && has("list") {
         paths.push(all_namespaces_list(&target, &base));
@@ -354,36 +314,19 @@ pub(crate) fn resource_paths(resource: &Resource, schemas: &mut Schemas) -> Vec<
     paths
 }
 
-fn push_path(
-    paths: &mut Vec<PathItem>,
-    target: &Target<'_>,
-    path: String,
-    named: bool,
-    verbs: &[Verb],
-) {
+fn push_path(paths: &mut Vec<PathItem>, target: &Target<'_>, path: String, named: bool, verbs: &[Verb]) {
     if verbs.is_empty() {
         return;
     }
     let operations = verbs.iter().map(|verb| target.operation(*verb)).collect();
-    paths.push(PathItem {
-        path,
-        params: path_params(target, named),
-        operations,
-    });
+    paths.push(PathItem { path, params: path_params(target, named), operations });
 }
 
 /// `GET /apis/<g>/<v>/<plural>`: the list across all namespaces.
 fn all_namespaces_list(target: &Target<'_>, base: &str) -> PathItem {
     let mut operation = target.operation(Verb::List);
-    operation.id = format!(
-        "list{}{}ForAllNamespaces",
-        target.camel, target.resource.kind
-    );
-    PathItem {
-        path: format!("{base}/{}", target.resource.plural),
-        params: vec![pretty()],
-        operations: vec![operation],
-    }
+    operation.id = format!("list{}{}ForAllNamespaces", target.camel, target.resource.kind);
+    PathItem { path: format!("{base}/{}", target.resource.plural), params: vec![pretty()], operations: vec![operation] }
 }
 
 fn path_params(target: &Target<'_>, named: bool) -> Vec<Param> {
@@ -423,13 +366,7 @@ fn pretty() -> Param {
 }
 
 fn query(name: &'static str, ty: &'static str, description: &'static str) -> Param {
-    Param {
-        name,
-        location: In::Query,
-        ty,
-        description: description.into(),
-        required: false,
-    }
+    Param { name, location: In::Query, ty, description: description.into(), required: false }
 }
 
 /// The subresource's target kind and verbs, or None for one we cannot describe.
@@ -442,16 +379,8 @@ fn subresource<'a>(
 ) -> Option<(Target<'a>, &'static [Verb])> {
     const RW: &[Verb] = &[Verb::Read, Verb::Replace, Verb::Patch];
     const CONNECT: &[Verb] = &[Verb::ConnectGet, Verb::ConnectPost];
-    let parent = Gvk {
-        group: resource.group,
-        version: resource.version,
-        kind: resource.kind,
-    };
-    let core = |kind| Gvk {
-        group: "",
-        version: "v1",
-        kind,
-    };
+    let parent = Gvk { group: resource.group, version: resource.version, kind: resource.kind };
+    let core = |kind| Gvk { group: "", version: "v1", kind };
     let (gvk, typed, verbs): (Gvk<'static>, bool, &'static [Verb]) = match sub {
         "status" | "ephemeralcontainers" | "resize" | "approval" => (parent, true, RW),
         "finalize" => (parent, true, &[Verb::Replace]),
@@ -459,11 +388,7 @@ fn subresource<'a>(
         "scale" => (gvk("autoscaling", "v1", "Scale"), true, RW),
         "binding" => (core("Binding"), true, &[Verb::Create]),
         "eviction" => (gvk("policy", "v1", "Eviction"), true, &[Verb::Create]),
-        "token" => (
-            gvk("authentication.k8s.io", "v1", "TokenRequest"),
-            true,
-            &[Verb::Create],
-        ),
+        "token" => (gvk("authentication.k8s.io", "v1", "TokenRequest"), true, &[Verb::Create]),
         "exec" => (core("PodExecOptions"), false, CONNECT),
         "attach" => (core("PodAttachOptions"), false, CONNECT),
         "portforward" => (core("PodPortForwardOptions"), false, CONNECT),
@@ -471,24 +396,12 @@ fn subresource<'a>(
         _ => return None,
     };
     let schema = typed.then(|| schemas.kind(gvk));
-    let target = Target {
-        resource,
-        gvk,
-        schema,
-        list: None,
-        sub,
-        tag: tag.to_owned(),
-        camel: camel.to_owned(),
-    };
+    let target = Target { resource, gvk, schema, list: None, sub, tag: tag.to_owned(), camel: camel.to_owned() };
     Some((target, verbs))
 }
 
 fn gvk(group: &'static str, version: &'static str, kind: &'static str) -> Gvk<'static> {
-    Gvk {
-        group,
-        version,
-        kind,
-    }
+    Gvk { group, version, kind }
 }
 
 fn proxy_options(kind: &str) -> Option<&'static str> {
@@ -582,11 +495,7 @@ static QUERY_PARAMS: &[(&str, &str, &str)] = &[
         "boolean",
         "allowWatchBookmarks requests watch events with type \"BOOKMARK\". Servers that do not implement bookmarks may ignore this flag and bookmarks are sent at the server's discretion.",
     ),
-    (
-        "command",
-        "string",
-        "Command is the remote command to execute. argv array. Not executed within a shell.",
-    ),
+    ("command", "string", "Command is the remote command to execute. argv array. Not executed within a shell."),
     (
         "container",
         "string",
@@ -617,11 +526,7 @@ static QUERY_PARAMS: &[(&str, &str, &str)] = &[
         "string",
         "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: - Ignore: This will ignore any unknown fields that are silently dropped from the object, and will ignore all but the last duplicate field that the decoder encounters. This is the default behavior prior to v1.23. - Warn: This will send a warning via the standard warning response header for each unknown field that is dropped from the object, and for each duplicate field that is encountered. The request will still succeed if there are no other errors, and will only persist the last of any duplicate fields. This is the default in v1.23+ - Strict: This will fail the request with a BadRequest error if any unknown fields would be dropped from the object, or if any duplicate fields are present. The error returned from the server will contain all unknown and duplicate fields encountered.",
     ),
-    (
-        "follow",
-        "boolean",
-        "Follow the log stream of the pod. Defaults to false.",
-    ),
+    ("follow", "boolean", "Follow the log stream of the pod. Defaults to false."),
     (
         "force",
         "boolean",
@@ -652,31 +557,15 @@ static QUERY_PARAMS: &[(&str, &str, &str)] = &[
         "integer",
         "limit is a maximum number of responses to return for a list call. If more items exist, the server will set the `continue` field on the list metadata to a value that can be used with the same initial query to retrieve the next set of results.",
     ),
-    (
-        "limitBytes",
-        "integer",
-        "If set, the number of bytes to read from the server before terminating the log output.",
-    ),
+    ("limitBytes", "integer", "If set, the number of bytes to read from the server before terminating the log output."),
     (
         "orphanDependents",
         "boolean",
         "Deprecated: please use the PropagationPolicy, this field will be deprecated in 1.7. Should the dependent objects be orphaned. If true/false, the \"orphan\" finalizer will be added to/removed from the object's finalizers list. Either this field or PropagationPolicy may be set, but not both.",
     ),
-    (
-        "path",
-        "string",
-        "Path is the URL path to use for the current proxy request.",
-    ),
-    (
-        "ports",
-        "integer",
-        "List of ports to forward. Required when using WebSockets",
-    ),
-    (
-        "previous",
-        "boolean",
-        "Return previous terminated container logs. Defaults to false.",
-    ),
+    ("path", "string", "Path is the URL path to use for the current proxy request."),
+    ("ports", "integer", "List of ports to forward. Required when using WebSockets"),
+    ("previous", "boolean", "Return previous terminated container logs. Defaults to false."),
     (
         "propagationPolicy",
         "string",
@@ -697,36 +586,16 @@ static QUERY_PARAMS: &[(&str, &str, &str)] = &[
         "boolean",
         "`sendInitialEvents=true` may be set together with `watch=true`. In that case, the watch stream will begin with synthetic events to produce the current state of objects in the collection, followed by a \"Bookmark\" event.",
     ),
-    (
-        "sinceSeconds",
-        "integer",
-        "A relative time in seconds before the current time from which to show logs.",
-    ),
-    (
-        "stderr",
-        "boolean",
-        "Redirect the standard error stream of the pod for this call.",
-    ),
-    (
-        "stdin",
-        "boolean",
-        "Redirect the standard input stream of the pod for this call. Defaults to false.",
-    ),
-    (
-        "stdout",
-        "boolean",
-        "Redirect the standard output stream of the pod for this call.",
-    ),
+    ("sinceSeconds", "integer", "A relative time in seconds before the current time from which to show logs."),
+    ("stderr", "boolean", "Redirect the standard error stream of the pod for this call."),
+    ("stdin", "boolean", "Redirect the standard input stream of the pod for this call. Defaults to false."),
+    ("stdout", "boolean", "Redirect the standard output stream of the pod for this call."),
     (
         "stream",
         "string",
         "Specify which container log stream to return to the client. Acceptable values are \"All\", \"Stdout\" and \"Stderr\". If not specified, \"All\" is used.",
     ),
-    (
-        "tailLines",
-        "integer",
-        "If set, the number of lines from the end of the logs to show.",
-    ),
+    ("tailLines", "integer", "If set, the number of lines from the end of the logs to show."),
     (
         "timeoutSeconds",
         "integer",
@@ -737,11 +606,7 @@ static QUERY_PARAMS: &[(&str, &str, &str)] = &[
         "boolean",
         "If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output. Defaults to false.",
     ),
-    (
-        "tty",
-        "boolean",
-        "TTY if true indicates that a tty will be allocated for the exec call. Defaults to false.",
-    ),
+    ("tty", "boolean", "TTY if true indicates that a tty will be allocated for the exec call. Defaults to false."),
     (
         "watch",
         "boolean",

@@ -84,8 +84,7 @@ impl Schemas {
         self.generator.subschema_for::<meta::Status>();
         self.generator.subschema_for::<meta::DeleteOptions>();
         self.generator.subschema_for::<meta::Patch>();
-        self.generator
-            .subschema_for::<meta::WatchEvent<meta::Status>>();
+        self.generator.subschema_for::<meta::WatchEvent<meta::Status>>();
         self.generator.subschema_for::<meta::APIResourceList>();
         self.tag(STATUS, meta_gvk("", "v1", "Status"));
     }
@@ -151,16 +150,7 @@ impl Schemas {
         extensions::apply(&mut definitions);
         for (name, gvks) in &self.gvks {
             if let Some(Value::Object(schema)) = definitions.get_mut(name) {
-                let list = gvks
-                    .iter()
-                    .map(|(group, version, kind)| {
-                        gvk_value(&Gvk {
-                            group,
-                            version,
-                            kind,
-                        })
-                    })
-                    .collect();
+                let list = gvks.iter().map(|(group, version, kind)| gvk_value(&Gvk { group, version, kind })).collect();
                 schema.insert("x-kubernetes-group-version-kind".into(), Value::Array(list));
             }
         }
@@ -181,11 +171,7 @@ fn remove_ref_siblings(value: &mut Value) {
 }
 
 fn meta_gvk(group: &'static str, version: &'static str, kind: &'static str) -> Gvk<'static> {
-    Gvk {
-        group,
-        version,
-        kind,
-    }
+    Gvk { group, version, kind }
 }
 
 /// The extension value Kubernetes uses for a GVK, both on schemas (in a list) and operations.
@@ -256,11 +242,7 @@ fn untyped_schema(format: Format, gvk: Gvk<'_>) -> Value {
 }
 
 fn group_version(gvk: Gvk<'_>) -> String {
-    if gvk.group.is_empty() {
-        gvk.version.to_owned()
-    } else {
-        format!("{}/{}", gvk.group, gvk.version)
-    }
+    if gvk.group.is_empty() { gvk.version.to_owned() } else { format!("{}/{}", gvk.group, gvk.version) }
 }
 
 /// Every definition a document built from these kinds would hold; used by tests.

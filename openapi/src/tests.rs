@@ -7,16 +7,7 @@ use serde_json::Value;
 use crate::schema::{self, Format};
 use crate::{Cache, Resource, extensions, v2, v3_group_version, v3_root};
 
-const ALL: &[&str] = &[
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-];
+const ALL: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
 const CREATE: &[&str] = &["create"];
 
 const fn res(
@@ -27,262 +18,64 @@ const fn res(
     namespaced: bool,
     subresources: &'static [&'static str],
 ) -> Resource {
-    Resource {
-        group,
-        version,
-        kind,
-        plural,
-        namespaced,
-        verbs: ALL,
-        subresources,
-    }
+    Resource { group, version, kind, plural, namespaced, verbs: ALL, subresources }
 }
 
 /// Roughly the table the API server serves, plus one custom resource.
 const RESOURCES: &[Resource] = &[
-    res(
-        "",
-        "v1",
-        "Namespace",
-        "namespaces",
-        false,
-        &["status", "finalize"],
-    ),
+    res("", "v1", "Namespace", "namespaces", false, &["status", "finalize"]),
     res(
         "",
         "v1",
         "Pod",
         "pods",
         true,
-        &[
-            "status",
-            "binding",
-            "eviction",
-            "log",
-            "exec",
-            "attach",
-            "portforward",
-            "ephemeralcontainers",
-        ],
+        &["status", "binding", "eviction", "log", "exec", "attach", "portforward", "ephemeralcontainers"],
     ),
     res("", "v1", "Service", "services", true, &["status", "proxy"]),
     res("", "v1", "Endpoints", "endpoints", true, &[]),
     res("", "v1", "ConfigMap", "configmaps", true, &[]),
     res("", "v1", "Secret", "secrets", true, &[]),
-    res(
-        "",
-        "v1",
-        "ServiceAccount",
-        "serviceaccounts",
-        true,
-        &["token"],
-    ),
+    res("", "v1", "ServiceAccount", "serviceaccounts", true, &["token"]),
     res("", "v1", "Node", "nodes", false, &["status", "proxy"]),
     res("", "v1", "Event", "events", true, &[]),
-    res(
-        "",
-        "v1",
-        "PersistentVolume",
-        "persistentvolumes",
-        false,
-        &["status"],
-    ),
-    res(
-        "",
-        "v1",
-        "PersistentVolumeClaim",
-        "persistentvolumeclaims",
-        true,
-        &["status"],
-    ),
-    res(
-        "",
-        "v1",
-        "ResourceQuota",
-        "resourcequotas",
-        true,
-        &["status"],
-    ),
+    res("", "v1", "PersistentVolume", "persistentvolumes", false, &["status"]),
+    res("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, &["status"]),
+    res("", "v1", "ResourceQuota", "resourcequotas", true, &["status"]),
     res("", "v1", "LimitRange", "limitranges", true, &[]),
-    res(
-        "",
-        "v1",
-        "ReplicationController",
-        "replicationcontrollers",
-        true,
-        &["status", "scale"],
-    ),
+    res("", "v1", "ReplicationController", "replicationcontrollers", true, &["status", "scale"]),
     res("", "v1", "PodTemplate", "podtemplates", true, &[]),
-    Resource {
-        verbs: CREATE,
-        ..res("", "v1", "Binding", "bindings", true, &[])
-    },
-    res(
-        "apps",
-        "v1",
-        "Deployment",
-        "deployments",
-        true,
-        &["status", "scale"],
-    ),
-    res(
-        "apps",
-        "v1",
-        "ReplicaSet",
-        "replicasets",
-        true,
-        &["status", "scale"],
-    ),
+    Resource { verbs: CREATE, ..res("", "v1", "Binding", "bindings", true, &[]) },
+    res("apps", "v1", "Deployment", "deployments", true, &["status", "scale"]),
+    res("apps", "v1", "ReplicaSet", "replicasets", true, &["status", "scale"]),
     res("apps", "v1", "DaemonSet", "daemonsets", true, &["status"]),
-    res(
-        "apps",
-        "v1",
-        "StatefulSet",
-        "statefulsets",
-        true,
-        &["status", "scale"],
-    ),
-    res(
-        "apps",
-        "v1",
-        "ControllerRevision",
-        "controllerrevisions",
-        true,
-        &[],
-    ),
+    res("apps", "v1", "StatefulSet", "statefulsets", true, &["status", "scale"]),
+    res("apps", "v1", "ControllerRevision", "controllerrevisions", true, &[]),
     res("batch", "v1", "Job", "jobs", true, &["status"]),
     res("batch", "v1", "CronJob", "cronjobs", true, &["status"]),
-    res(
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        "ingresses",
-        true,
-        &["status"],
-    ),
-    res(
-        "networking.k8s.io",
-        "v1",
-        "IngressClass",
-        "ingressclasses",
-        false,
-        &[],
-    ),
-    res(
-        "networking.k8s.io",
-        "v1",
-        "NetworkPolicy",
-        "networkpolicies",
-        true,
-        &[],
-    ),
-    res(
-        "discovery.k8s.io",
-        "v1",
-        "EndpointSlice",
-        "endpointslices",
-        true,
-        &[],
-    ),
+    res("networking.k8s.io", "v1", "Ingress", "ingresses", true, &["status"]),
+    res("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false, &[]),
+    res("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, &[]),
+    res("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, &[]),
     res("coordination.k8s.io", "v1", "Lease", "leases", true, &[]),
-    res(
-        "storage.k8s.io",
-        "v1",
-        "StorageClass",
-        "storageclasses",
-        false,
-        &[],
-    ),
-    res(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "Role",
-        "roles",
-        true,
-        &[],
-    ),
-    res(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "RoleBinding",
-        "rolebindings",
-        true,
-        &[],
-    ),
-    res(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRole",
-        "clusterroles",
-        false,
-        &[],
-    ),
-    res(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        false,
-        &[],
-    ),
+    res("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, &[]),
+    res("rbac.authorization.k8s.io", "v1", "Role", "roles", true, &[]),
+    res("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, &[]),
+    res("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, &[]),
+    res("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, &[]),
     res("events.k8s.io", "v1", "Event", "events", true, &[]),
-    res(
-        "policy",
-        "v1",
-        "PodDisruptionBudget",
-        "poddisruptionbudgets",
-        true,
-        &["status"],
-    ),
-    res(
-        "apiextensions.k8s.io",
-        "v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        false,
-        &["status"],
-    ),
+    res("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, &["status"]),
+    res("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["status"]),
     Resource {
         verbs: CREATE,
-        ..res(
-            "authorization.k8s.io",
-            "v1",
-            "SelfSubjectAccessReview",
-            "selfsubjectaccessreviews",
-            false,
-            &[],
-        )
+        ..res("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, &[])
     },
     Resource {
         verbs: CREATE,
-        ..res(
-            "authorization.k8s.io",
-            "v1",
-            "SubjectAccessReview",
-            "subjectaccessreviews",
-            false,
-            &[],
-        )
+        ..res("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", false, &[])
     },
-    Resource {
-        verbs: CREATE,
-        ..res(
-            "authentication.k8s.io",
-            "v1",
-            "TokenReview",
-            "tokenreviews",
-            false,
-            &[],
-        )
-    },
-    res(
-        "example.com",
-        "v1",
-        "Widget",
-        "widgets",
-        true,
-        &["status", "scale"],
-    ),
+    Resource { verbs: CREATE, ..res("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false, &[]) },
+    res("example.com", "v1", "Widget", "widgets", true, &["status", "scale"]),
 ];
 
 fn apps_v1() -> Value {
@@ -290,9 +83,7 @@ fn apps_v1() -> Value {
 }
 
 fn schemas(document: &Value) -> &serde_json::Map<String, Value> {
-    document["components"]["schemas"]
-        .as_object()
-        .expect("components.schemas")
+    document["components"]["schemas"].as_object().expect("components.schemas")
 }
 
 fn gvk(group: &str, version: &str, kind: &str) -> Value {
@@ -314,9 +105,7 @@ fn unresolved_refs(document: &Value, prefix: &str, definitions: &Value) -> Vec<S
     let mut missing = Vec::new();
     walk(document, &mut |value| {
         if let Some(Value::String(reference)) = value.get("$ref") {
-            let found = reference
-                .strip_prefix(prefix)
-                .is_some_and(|name| definitions.get(name).is_some());
+            let found = reference.strip_prefix(prefix).is_some_and(|name| definitions.get(name).is_some());
             if !found {
                 missing.push(reference.clone());
             }
@@ -343,21 +132,12 @@ fn property<'a>(document: &'a Value, definition: &str, property: &str) -> &'a Va
 fn the_deployment_schema_has_the_gvk_extension_and_a_description() {
     let document = apps_v1();
     let deployment = &schemas(&document)["io.k8s.api.apps.v1.Deployment"];
-    assert_eq!(
-        deployment["x-kubernetes-group-version-kind"],
-        serde_json::json!([gvk("apps", "v1", "Deployment")])
-    );
+    assert_eq!(deployment["x-kubernetes-group-version-kind"], serde_json::json!([gvk("apps", "v1", "Deployment")]));
     let description = deployment["description"].as_str().unwrap_or_default();
     assert!(description.starts_with("Deployment enables declarative updates"));
     let spec = &deployment["properties"]["spec"];
-    assert_eq!(
-        spec["allOf"][0]["$ref"],
-        "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec"
-    );
-    assert_eq!(
-        spec["description"],
-        "Specification of the desired behavior of the Deployment."
-    );
+    assert_eq!(spec["allOf"][0]["$ref"], "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec");
+    assert_eq!(spec["description"], "Specification of the desired behavior of the Deployment.");
 }
 
 #[test]
@@ -368,11 +148,7 @@ fn apps_v1_has_a_patch_operation_for_deployment_with_a_field_validation_query_pa
     assert_eq!(operations.len(), 2);
     for operation in operations {
         let parameters = operation["parameters"].as_array().expect("parameters");
-        assert!(
-            parameters
-                .iter()
-                .any(|p| p["name"] == "fieldValidation" && p["in"] == "query")
-        );
+        assert!(parameters.iter().any(|p| p["name"] == "fieldValidation" && p["in"] == "query"));
         assert_eq!(operation["x-kubernetes-action"], "patch");
     }
 }
@@ -385,26 +161,17 @@ fn every_patch_operation_accepts_field_validation() {
             let Some(patch) = item.get("patch") else {
                 continue;
             };
-            let names: Vec<&Value> = patch["parameters"]
-                .as_array()
-                .map(|ps| ps.iter().map(|p| &p["name"]).collect())
-                .unwrap_or_default();
+            let names: Vec<&Value> =
+                patch["parameters"].as_array().map(|ps| ps.iter().map(|p| &p["name"]).collect()).unwrap_or_default();
             let connect = patch["x-kubernetes-action"] == "connect";
-            assert!(
-                connect || names.contains(&&Value::from("fieldValidation")),
-                "{path}"
-            );
+            assert!(connect || names.contains(&&Value::from("fieldValidation")), "{path}");
         }
     }
 }
 
 #[test]
 fn every_ref_in_a_document_resolves_inside_it() {
-    for path in v3_root(RESOURCES)["paths"]
-        .as_object()
-        .expect("paths")
-        .keys()
-    {
+    for path in v3_root(RESOURCES)["paths"].as_object().expect("paths").keys() {
         let document = v3_group_version(RESOURCES, path).expect("listed in the root");
         let definitions = &document["components"]["schemas"];
         let missing = unresolved_refs(&document, "#/components/schemas/", definitions);
@@ -419,22 +186,12 @@ fn every_ref_in_a_document_resolves_inside_it() {
 fn the_hash_is_stable() {
     let first = v3_root(RESOURCES);
     assert_eq!(first, v3_root(RESOURCES));
-    let url = first["paths"]["apis/apps/v1"]["serverRelativeURL"]
-        .as_str()
-        .expect("serverRelativeURL");
+    let url = first["paths"]["apis/apps/v1"]["serverRelativeURL"].as_str().expect("serverRelativeURL");
     let cache = Cache::new(RESOURCES);
     let document = cache.v3_group_version("apis/apps/v1").expect("served");
-    assert_eq!(
-        url,
-        format!("/openapi/v3/apis/apps/v1?hash={}", document.hash())
-    );
+    assert_eq!(url, format!("/openapi/v3/apis/apps/v1?hash={}", document.hash()));
     assert_eq!(document.hash().len(), 32);
-    assert!(
-        document
-            .hash()
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
-    );
+    assert!(document.hash().chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
     assert_eq!(cache.v3_root().json(), crate::Document::new(&first).json());
 }
 
@@ -444,17 +201,9 @@ fn the_root_lists_one_entry_per_group_version_and_nothing_else() {
     let paths: Vec<&String> = root["paths"].as_object().expect("paths").keys().collect();
     assert_eq!(paths.len(), 14);
     assert_eq!(paths[0], "api/v1");
-    assert!(
-        paths
-            .iter()
-            .all(|p| *p == "api/v1" || p.starts_with("apis/"))
-    );
+    assert!(paths.iter().all(|p| *p == "api/v1" || p.starts_with("apis/")));
     assert!(v3_group_version(RESOURCES, "apis/apps/v2").is_none());
-    assert!(
-        Cache::new(RESOURCES)
-            .v3_group_version("apis/nope/v1")
-            .is_none()
-    );
+    assert!(Cache::new(RESOURCES).v3_group_version("apis/nope/v1").is_none());
 }
 
 #[test]
@@ -467,9 +216,9 @@ fn definitions_keep_kubernetes_dotted_names() {
         assert!(base == name || !definitions.contains_key(base), "{name}");
     }
     assert!(definitions.contains_key("io.k8s.apimachinery.pkg.api.resource.Quantity"));
-    assert!(definitions.contains_key(
-        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"
-    ));
+    assert!(
+        definitions.contains_key("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition")
+    );
 }
 
 #[test]
@@ -493,29 +242,13 @@ fn list_fields_carry_kubernetes_patch_extensions() {
     let core = v3_group_version(RESOURCES, "api/v1").expect("core");
     let merge_on = |definition: &str, field: &str, key: Option<&str>| {
         let prop = property(&core, definition, field);
-        assert_eq!(
-            prop["x-kubernetes-patch-strategy"], "merge",
-            "{definition}.{field}"
-        );
-        assert_eq!(
-            prop.get("x-kubernetes-patch-merge-key")
-                .and_then(Value::as_str),
-            key,
-            "{definition}.{field}"
-        );
+        assert_eq!(prop["x-kubernetes-patch-strategy"], "merge", "{definition}.{field}");
+        assert_eq!(prop.get("x-kubernetes-patch-merge-key").and_then(Value::as_str), key, "{definition}.{field}");
     };
     merge_on("io.k8s.api.core.v1.PodSpec", "containers", Some("name"));
     merge_on("io.k8s.api.core.v1.Container", "env", Some("name"));
-    merge_on(
-        "io.k8s.api.core.v1.Container",
-        "ports",
-        Some("containerPort"),
-    );
-    merge_on(
-        "io.k8s.api.core.v1.Container",
-        "volumeMounts",
-        Some("mountPath"),
-    );
+    merge_on("io.k8s.api.core.v1.Container", "ports", Some("containerPort"));
+    merge_on("io.k8s.api.core.v1.Container", "volumeMounts", Some("mountPath"));
     merge_on("io.k8s.api.core.v1.ServiceSpec", "ports", Some("port"));
     merge_on("io.k8s.api.core.v1.PodStatus", "conditions", Some("type"));
     let meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
@@ -525,10 +258,7 @@ fn list_fields_carry_kubernetes_patch_extensions() {
     assert_eq!(volumes["x-kubernetes-patch-strategy"], "merge,retainKeys");
     let ports = property(&core, "io.k8s.api.core.v1.Container", "ports");
     assert_eq!(ports["x-kubernetes-list-type"], "map");
-    assert_eq!(
-        ports["x-kubernetes-list-map-keys"],
-        serde_json::json!(["containerPort", "protocol"])
-    );
+    assert_eq!(ports["x-kubernetes-list-map-keys"], serde_json::json!(["containerPort", "protocol"]));
     let tolerations = property(&core, "io.k8s.api.core.v1.PodSpec", "tolerations");
     assert!(tolerations.get("x-kubernetes-patch-strategy").is_none());
     assert_eq!(tolerations["x-kubernetes-list-type"], "atomic");
@@ -548,19 +278,10 @@ fn v2_keeps_descriptions_beside_refs() {
     let document = v2(RESOURCES);
     let deployment = &document["definitions"]["io.k8s.api.apps.v1.Deployment"];
     let metadata = &deployment["properties"]["metadata"];
-    assert_eq!(
-        metadata["$ref"],
-        "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-    );
+    assert_eq!(metadata["$ref"], "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
     assert!(metadata["description"].is_string());
-    let patch =
-        &document["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
-    assert!(
-        patch["consumes"]
-            .as_array()
-            .expect("consumes")
-            .contains(&"application/strategic-merge-patch+json".into())
-    );
+    let patch = &document["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+    assert!(patch["consumes"].as_array().expect("consumes").contains(&"application/strategic-merge-patch+json".into()));
     assert_eq!(document["swagger"], "2.0");
 }
 
@@ -603,11 +324,9 @@ fn explain_finds_every_resource_kind_through_its_paths() {
         });
         let found = found.unwrap_or_else(|| panic!("no GVK for {plural}"));
         assert_eq!(found, &gvk(resource.group, resource.version, resource.kind));
-        let schema = schemas(&document).values().find(|s| {
-            s["x-kubernetes-group-version-kind"]
-                .as_array()
-                .is_some_and(|gvks| gvks.contains(found))
-        });
+        let schema = schemas(&document)
+            .values()
+            .find(|s| s["x-kubernetes-group-version-kind"].as_array().is_some_and(|gvks| gvks.contains(found)));
         let schema = schema.unwrap_or_else(|| panic!("no schema for {plural}"));
         assert!(schema["description"].is_string(), "{plural}");
     }
@@ -617,14 +336,8 @@ fn explain_finds_every_resource_kind_through_its_paths() {
 fn lists_and_meta_kinds_are_in_each_document() {
     let document = apps_v1();
     let list = &schemas(&document)["io.k8s.api.apps.v1.DeploymentList"];
-    assert_eq!(
-        list["x-kubernetes-group-version-kind"],
-        serde_json::json!([gvk("apps", "v1", "DeploymentList")])
-    );
-    assert_eq!(
-        list["properties"]["items"]["items"]["$ref"],
-        "#/components/schemas/io.k8s.api.apps.v1.Deployment"
-    );
+    assert_eq!(list["x-kubernetes-group-version-kind"], serde_json::json!([gvk("apps", "v1", "DeploymentList")]));
+    assert_eq!(list["properties"]["items"]["items"]["$ref"], "#/components/schemas/io.k8s.api.apps.v1.Deployment");
     for name in [
         schema::STATUS,
         schema::DELETE_OPTIONS,
@@ -642,10 +355,7 @@ fn a_custom_resource_gets_an_open_schema_named_by_its_reversed_group() {
     let document = v3_group_version(RESOURCES, "apis/example.com/v1").expect("custom");
     let widget = &schemas(&document)["com.example.v1.Widget"];
     assert_eq!(widget["x-kubernetes-preserve-unknown-fields"], true);
-    assert_eq!(
-        widget["x-kubernetes-group-version-kind"],
-        serde_json::json!([gvk("example.com", "v1", "Widget")])
-    );
+    assert_eq!(widget["x-kubernetes-group-version-kind"], serde_json::json!([gvk("example.com", "v1", "Widget")]));
 }
 
 #[test]
@@ -653,12 +363,7 @@ fn document_sizes_and_generation_times() {
     let cache = Cache::new(RESOURCES);
     let root = cache.v3_root();
     println!("/openapi/v3: {} bytes", root.json().len());
-    let paths: Vec<String> = v3_root(RESOURCES)["paths"]
-        .as_object()
-        .expect("paths")
-        .keys()
-        .cloned()
-        .collect();
+    let paths: Vec<String> = v3_root(RESOURCES)["paths"].as_object().expect("paths").keys().cloned().collect();
     for path in paths {
         let start = Instant::now();
         let document = v3_group_version(RESOURCES, &path).expect("served");

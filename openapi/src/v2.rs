@@ -20,10 +20,7 @@ pub(crate) fn document<'a>(
         }
         schemas.tag_meta_for(group, version);
     }
-    let paths: Map<String, Value> = items
-        .iter()
-        .map(|item| (item.path.clone(), path_item(item)))
-        .collect();
+    let paths: Map<String, Value> = items.iter().map(|item| (item.path.clone(), path_item(item))).collect();
     json!({
         "swagger": "2.0",
         "info": crate::info(),
@@ -72,10 +69,7 @@ fn operation_value(op: &Operation) -> Value {
         out.insert("x-kubernetes-action".into(), action.into());
     }
     if let Some(gvk) = &op.gvk {
-        out.insert(
-            "x-kubernetes-group-version-kind".into(),
-            schema::gvk_value(gvk),
-        );
+        out.insert("x-kubernetes-group-version-kind".into(), schema::gvk_value(gvk));
     }
     Value::Object(out)
 }

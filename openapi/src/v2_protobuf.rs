@@ -45,13 +45,7 @@ impl Message {
     }
 }
 
-const METHODS: &[(&str, u32)] = &[
-    ("get", 2),
-    ("put", 3),
-    ("post", 4),
-    ("delete", 5),
-    ("patch", 8),
-];
+const METHODS: &[(&str, u32)] = &[("get", 2), ("put", 3), ("post", 4), ("delete", 5), ("patch", 8)];
 
 /// Encodes the paths of a Swagger 2.0 JSON document as an openapi.v2.Document.
 pub fn encode(doc: &Value) -> Vec<u8> {
@@ -92,12 +86,7 @@ fn operation(op: &Value) -> Message {
     for p in op["parameters"].as_array().into_iter().flatten() {
         m.message(8, parameters_item(p));
     }
-    for (name, value) in op
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.starts_with("x-"))
-    {
+    for (name, value) in op.as_object().into_iter().flatten().filter(|(k, _)| k.starts_with("x-")) {
         m.message(13, named_any(name, value));
     }
     m

@@ -10,11 +10,8 @@ use crate::schema::{self, Format, Schemas};
 pub(crate) const RESPONSE_TYPES: &[&str] = &["application/json"];
 
 /// Patch content types; strategic merge patch is added for built-in kinds only.
-pub(crate) const PATCH_TYPES: &[&str] = &[
-    "application/apply-patch+yaml",
-    "application/json-patch+json",
-    "application/merge-patch+json",
-];
+pub(crate) const PATCH_TYPES: &[&str] =
+    &["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json"];
 pub(crate) const STRATEGIC_MERGE_PATCH: &str = "application/strategic-merge-patch+json";
 
 /// The /openapi/v3 index: one `serverRelativeURL` per group-version, with its hash.
@@ -30,21 +27,14 @@ pub(crate) fn root<'a>(hashes: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 }
 
 /// The document of one group-version, from the resources that belong to it.
-pub(crate) fn document(
-    group: &'static str,
-    version: &'static str,
-    resources: &[&Resource],
-) -> Value {
+pub(crate) fn document(group: &'static str, version: &'static str, resources: &[&Resource]) -> Value {
     let mut schemas = Schemas::new(Format::V3);
     let mut items = vec![paths::discovery_path(group, version)];
     for resource in resources {
         items.extend(paths::resource_paths(resource, &mut schemas));
     }
     schemas.tag_meta_for(group, version);
-    let paths: Map<String, Value> = items
-        .iter()
-        .map(|item| (item.path.clone(), path_item(item)))
-        .collect();
+    let paths: Map<String, Value> = items.iter().map(|item| (item.path.clone(), path_item(item))).collect();
     json!({
         "openapi": "3.0.0",
         "info": crate::info(),
@@ -93,10 +83,7 @@ fn operation_value(op: &Operation) -> Value {
     // Operations carry a single GVK object (schemas carry a list): kubectl's
     // fieldValidation check and `explain` both read it in this shape.
     if let Some(gvk) = &op.gvk {
-        out.insert(
-            "x-kubernetes-group-version-kind".into(),
-            schema::gvk_value(gvk),
-        );
+        out.insert("x-kubernetes-group-version-kind".into(), schema::gvk_value(gvk));
     }
     Value::Object(out)
 }
@@ -126,10 +113,8 @@ fn request_body(body: &Body) -> Option<Value> {
         Body::DeleteOptions => json!({ "content": any(schema::DELETE_OPTIONS) }),
         Body::Patch { strategic } => {
             let patch = json!({ "schema": Format::V3.reference(schema::PATCH) });
-            let mut content: Map<String, Value> = PATCH_TYPES
-                .iter()
-                .map(|ty| ((*ty).to_owned(), patch.clone()))
-                .collect();
+            let mut content: Map<String, Value> =
+                PATCH_TYPES.iter().map(|ty| ((*ty).to_owned(), patch.clone())).collect();
             if *strategic {
                 content.insert(STRATEGIC_MERGE_PATCH.into(), patch);
             }
@@ -161,8 +146,7 @@ fn reply_content(reply: &Reply, watch: bool) -> Value {
             if watch {
                 types.push("application/json;stream=watch".into());
             }
-            let content: Map<String, Value> =
-                types.into_iter().map(|t| (t, schema.clone())).collect();
+            let content: Map<String, Value> = types.into_iter().map(|t| (t, schema.clone())).collect();
             Value::Object(content)
         }
     }

@@ -55,11 +55,7 @@ fn human_days(hours: i64) -> String {
 
 /// "3m" when the smaller unit is zero, "3m20s" otherwise.
 fn with_remainder(big: i64, big_unit: &str, small: i64, small_unit: &str) -> String {
-    if small == 0 {
-        format!("{big}{big_unit}")
-    } else {
-        format!("{big}{big_unit}{small}{small_unit}")
-    }
+    if small == 0 { format!("{big}{big_unit}") } else { format!("{big}{big_unit}{small}{small_unit}") }
 }
 
 /// `duration.ShortHumanDuration`: one unit only ("5s", "3m", "7h", "12d", "2y").
@@ -132,10 +128,7 @@ mod tests {
 
     #[test]
     fn a_small_clock_skew_is_zero_but_the_future_is_invalid() {
-        assert_eq!(
-            human_signed_duration(SignedDuration::from_millis(-1500)),
-            "0s"
-        );
+        assert_eq!(human_signed_duration(SignedDuration::from_millis(-1500)), "0s");
         assert_eq!(secs(-5), "<invalid>");
     }
 

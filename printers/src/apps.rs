@@ -6,8 +6,7 @@ use serde_json::Value;
 use crate::age::age;
 use crate::core::{containers_column, images_column};
 use crate::format::{
-    container_cells, format_label_selector, format_labels, int, list, name, replicas,
-    selector_string, text,
+    container_cells, format_label_selector, format_labels, int, list, name, replicas, selector_string, text,
 };
 use crate::{Column, Printer, doc};
 
@@ -39,11 +38,7 @@ const DEPLOYMENT: &[Column] = &[
 
 fn deployment(obj: &Value, now: Timestamp) -> Vec<Value> {
     let (spec, status) = (&obj["spec"], &obj["status"]);
-    let ready = format!(
-        "{}/{}",
-        int(&status["readyReplicas"]),
-        replicas(&spec["replicas"])
-    );
+    let ready = format!("{}/{}", int(&status["readyReplicas"]), replicas(&spec["replicas"]));
     let [names, images] = container_cells(&spec["template"]["spec"]);
     // Deployments print the bare selector string: "" rather than "<none>" when it is empty.
     let selector = selector_string(&spec["selector"]).unwrap_or_else(|| "<invalid>".to_owned());
@@ -119,21 +114,12 @@ fn daemon_set(obj: &Value, now: Timestamp) -> Vec<Value> {
     ]
 }
 
-const STATEFUL_SET: &[Column] = &[
-    Column::name(),
-    Column::string("Ready", READY),
-    Column::age(),
-    containers_column(),
-    images_column(),
-];
+const STATEFUL_SET: &[Column] =
+    &[Column::name(), Column::string("Ready", READY), Column::age(), containers_column(), images_column()];
 
 fn stateful_set(obj: &Value, now: Timestamp) -> Vec<Value> {
     let (spec, status) = (&obj["spec"], &obj["status"]);
-    let ready = format!(
-        "{}/{}",
-        int(&status["readyReplicas"]),
-        replicas(&spec["replicas"])
-    );
+    let ready = format!("{}/{}", int(&status["readyReplicas"]), replicas(&spec["replicas"]));
     let [names, images] = container_cells(&spec["template"]["spec"]);
     vec![name(obj), Value::from(ready), age(obj, now), names, images]
 }
@@ -147,23 +133,14 @@ const CONTROLLER_REVISION: &[Column] = &[
 
 fn controller_revision(obj: &Value, now: Timestamp) -> Vec<Value> {
     let owners = list(&obj["metadata"]["ownerReferences"]);
-    let controller = owners
-        .iter()
-        .find(|o| o["controller"].as_bool() == Some(true));
+    let controller = owners.iter().find(|o| o["controller"].as_bool() == Some(true));
     let controller = controller.map_or_else(|| "<none>".to_owned(), controller_name);
-    vec![
-        name(obj),
-        Value::from(controller),
-        Value::from(int(&obj["revision"])),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(controller), Value::from(int(&obj["revision"])), age(obj, now)]
 }
 
 /// "kind.group/name" in lower case, as `formatResourceName` prints an owner.
 fn controller_name(owner: &Value) -> String {
-    let group = text(&owner["apiVersion"])
-        .rsplit_once('/')
-        .map_or("", |(group, _)| group);
+    let group = text(&owner["apiVersion"]).rsplit_once('/').map_or("", |(group, _)| group);
     let kind = text(&owner["kind"]);
     let group_kind = match group {
         "" => kind.to_owned(),
@@ -243,17 +220,7 @@ mod tests {
             "status": {"desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberReady": 3, "updatedNumberScheduled": 3, "numberAvailable": 2}
         });
         let cells = crate::cells("apps", "daemonsets", &ds, now());
-        assert_eq!(
-            cells[1..7],
-            [
-                json!(3),
-                json!(3),
-                json!(3),
-                json!(3),
-                json!(2),
-                json!("kubernetes.io/os=linux")
-            ]
-        );
+        assert_eq!(cells[1..7], [json!(3), json!(3), json!(3), json!(3), json!(2), json!("kubernetes.io/os=linux")]);
         assert_eq!(cells[10], json!("k8s-app=kube-proxy"));
     }
 

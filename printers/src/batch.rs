@@ -11,14 +11,8 @@ use crate::{Column, Printer, doc, human_signed_duration};
 /// The printer for a batch resource.
 pub(crate) fn printer(resource: &str) -> Option<Printer> {
     match resource {
-        "jobs" => Some(Printer {
-            columns: JOB,
-            cells: job,
-        }),
-        "cronjobs" => Some(Printer {
-            columns: CRON_JOB,
-            cells: cron_job,
-        }),
+        "jobs" => Some(Printer { columns: JOB, cells: job }),
+        "cronjobs" => Some(Printer { columns: CRON_JOB, cells: cron_job }),
         _ => None,
     }
 }
@@ -195,10 +189,7 @@ mod tests {
             "status": {"startTime": "2025-06-01T11:55:00Z", "active": 3}
         });
         let cells = crate::cells("batch", "jobs", &job, now());
-        assert_eq!(
-            cells[1..4],
-            [json!("Running"), json!("0/1 of 3"), json!("5m")]
-        );
+        assert_eq!(cells[1..4], [json!("Running"), json!("0/1 of 3"), json!("5m")]);
     }
 
     #[test]
@@ -241,9 +232,6 @@ mod tests {
     fn a_cron_job_that_never_ran_has_placeholders() {
         let cron_job = json!({"metadata": {"name": "c"}, "spec": {"schedule": "@hourly"}});
         let cells = crate::cells("batch", "cronjobs", &cron_job, now());
-        assert_eq!(
-            cells[2..6],
-            [json!("<none>"), json!("<unset>"), json!(0), json!("<none>")]
-        );
+        assert_eq!(cells[2..6], [json!("<none>"), json!("<unset>"), json!(0), json!("<none>")]);
     }
 }

@@ -5,8 +5,7 @@ use serde_json::Value;
 
 use crate::age::age;
 use crate::format::{
-    container_cells, count_keys, format_labels, int, list, name, or, or_none, quantity, replicas,
-    text,
+    container_cells, count_keys, format_labels, int, list, name, or, or_none, quantity, replicas, text,
 };
 use crate::{Column, Printer, doc, events, pod};
 
@@ -55,12 +54,7 @@ const POD_TEMPLATE: &[Column] = &[
 fn pod_template(obj: &Value, _now: Timestamp) -> Vec<Value> {
     let template = &obj["template"];
     let [names, images] = container_cells(&template["spec"]);
-    vec![
-        name(obj),
-        names,
-        images,
-        Value::from(format_labels(&template["metadata"]["labels"])),
-    ]
+    vec![name(obj), names, images, Value::from(format_labels(&template["metadata"]["labels"]))]
 }
 
 const REPLICATION_CONTROLLER: &[Column] = &[
@@ -103,9 +97,7 @@ fn service(obj: &Value, now: Timestamp) -> Vec<Value> {
     let spec = &obj["spec"];
     // The API defaults an unset type to ClusterIP.
     let kind = or(text(&spec["type"]), "ClusterIP");
-    let cluster_ip = list(&spec["clusterIPs"])
-        .first()
-        .map_or_else(|| text(&spec["clusterIP"]), text);
+    let cluster_ip = list(&spec["clusterIPs"]).first().map_or_else(|| text(&spec["clusterIP"]), text);
     vec![
         name(obj),
         Value::from(kind.as_str()),
@@ -160,18 +152,10 @@ fn service_ports(ports: &[Value]) -> String {
     pieces.join(",")
 }
 
-const ENDPOINTS: &[Column] = &[
-    Column::name(),
-    Column::string("Endpoints", doc::ENDPOINTS_SUBSETS),
-    Column::age(),
-];
+const ENDPOINTS: &[Column] = &[Column::name(), Column::string("Endpoints", doc::ENDPOINTS_SUBSETS), Column::age()];
 
 fn endpoints(obj: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(obj),
-        Value::from(format_endpoints(list(&obj["subsets"]))),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(format_endpoints(list(&obj["subsets"]))), age(obj, now)]
 }
 
 /// `formatEndpoints`: up to three "ip:port" pairs, then "+ N more...".
@@ -181,38 +165,23 @@ fn format_endpoints(subsets: &[Value]) -> String {
     }
     let mut all = Vec::new();
     for subset in subsets {
-        let addresses: Vec<&str> = list(&subset["addresses"])
-            .iter()
-            .map(|a| text(&a["ip"]))
-            .collect();
+        let addresses: Vec<&str> = list(&subset["addresses"]).iter().map(|a| text(&a["ip"])).collect();
         let ports = list(&subset["ports"]);
         if ports.is_empty() {
             // Headless services may have no ports.
             all.extend(addresses.iter().map(|ip| (*ip).to_owned()));
         }
         for port in ports {
-            all.extend(
-                addresses
-                    .iter()
-                    .map(|ip| join_host_port(ip, int(&port["port"]))),
-            );
+            all.extend(addresses.iter().map(|ip| join_host_port(ip, int(&port["port"]))));
         }
     }
     let shown = all.iter().take(3).cloned().collect::<Vec<_>>().join(",");
-    if all.len() > 3 {
-        format!("{shown} + {} more...", all.len() - 3)
-    } else {
-        shown
-    }
+    if all.len() > 3 { format!("{shown} + {} more...", all.len() - 3) } else { shown }
 }
 
 /// `net.JoinHostPort`: IPv6 addresses get brackets.
 fn join_host_port(host: &str, port: i64) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
+    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }
 
 const NODE: &[Column] = &[
@@ -225,11 +194,7 @@ const NODE: &[Column] = &[
     Column::string("External-IP", doc::NODE_STATUS_ADDRESSES).wide(),
     Column::string("OS-Image", doc::NODE_INFO_OS_IMAGE).wide(),
     Column::string("Kernel-Version", doc::NODE_INFO_KERNEL_VERSION).wide(),
-    Column::string(
-        "Container-Runtime",
-        doc::NODE_INFO_CONTAINER_RUNTIME_VERSION,
-    )
-    .wide(),
+    Column::string("Container-Runtime", doc::NODE_INFO_CONTAINER_RUNTIME_VERSION).wide(),
 ];
 
 fn node(obj: &Value, now: Timestamp) -> Vec<Value> {
@@ -253,10 +218,7 @@ fn node(obj: &Value, now: Timestamp) -> Vec<Value> {
 fn node_status(node: &Value) -> String {
     let conditions = list(&node["status"]["conditions"]);
     // The last Ready condition wins, as it does in the Go map printers.go builds.
-    let ready = conditions
-        .iter()
-        .rev()
-        .find(|c| text(&c["type"]) == "Ready");
+    let ready = conditions.iter().rev().find(|c| text(&c["type"]) == "Ready");
     let mut status = match ready {
         Some(c) if text(&c["status"]) == "True" => "Ready".to_owned(),
         Some(_) => "NotReady".to_owned(),
@@ -274,13 +236,11 @@ fn node_roles(labels: &Value) -> Vec<String> {
         .as_object()
         .into_iter()
         .flatten()
-        .filter_map(
-            |(key, value)| match key.strip_prefix("node-role.kubernetes.io/") {
-                Some(role) => Some(role.to_owned()),
-                None if key == "kubernetes.io/role" => Some(text(value).to_owned()),
-                None => None,
-            },
-        )
+        .filter_map(|(key, value)| match key.strip_prefix("node-role.kubernetes.io/") {
+            Some(role) => Some(role.to_owned()),
+            None if key == "kubernetes.io/role" => Some(text(value).to_owned()),
+            None => None,
+        })
         .filter(|role| !role.is_empty())
         .collect();
     roles.sort();
@@ -295,18 +255,10 @@ fn node_address(node: &Value, kind: &str) -> String {
     or_none(found.map_or("", |a| text(&a["address"])))
 }
 
-const NAMESPACE: &[Column] = &[
-    Column::name(),
-    Column::string("Status", "The status of the namespace"),
-    Column::age(),
-];
+const NAMESPACE: &[Column] = &[Column::name(), Column::string("Status", "The status of the namespace"), Column::age()];
 
 fn namespace(obj: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(obj),
-        Value::from(text(&obj["status"]["phase"])),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(text(&obj["status"]["phase"])), age(obj, now)]
 }
 
 const SECRET: &[Column] = &[
@@ -319,33 +271,17 @@ const SECRET: &[Column] = &[
 fn secret(obj: &Value, now: Timestamp) -> Vec<Value> {
     // The API defaults an unset type to Opaque.
     let kind = or(text(&obj["type"]), "Opaque");
-    vec![
-        name(obj),
-        Value::from(kind),
-        Value::from(count_keys(&obj["data"])),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(kind), Value::from(count_keys(&obj["data"])), age(obj, now)]
 }
 
-const SERVICE_ACCOUNT: &[Column] = &[
-    Column::name(),
-    Column::string("Secrets", doc::SERVICE_ACCOUNT_SECRETS),
-    Column::age(),
-];
+const SERVICE_ACCOUNT: &[Column] =
+    &[Column::name(), Column::string("Secrets", doc::SERVICE_ACCOUNT_SECRETS), Column::age()];
 
 fn service_account(obj: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(obj),
-        Value::from(list(&obj["secrets"]).len()),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(list(&obj["secrets"]).len()), age(obj, now)]
 }
 
-const CONFIG_MAP: &[Column] = &[
-    Column::name(),
-    Column::string("Data", doc::CONFIG_MAP_DATA),
-    Column::age(),
-];
+const CONFIG_MAP: &[Column] = &[Column::name(), Column::string("Data", doc::CONFIG_MAP_DATA), Column::age()];
 
 fn config_map(obj: &Value, now: Timestamp) -> Vec<Value> {
     let keys = count_keys(&obj["data"]) + count_keys(&obj["binaryData"]);
@@ -411,17 +347,9 @@ fn storage_class(obj: &Value) -> String {
 /// `helper.GetAccessModesAsString`: "RWO,ROX,RWX,RWOP" in that order, without duplicates.
 fn access_modes(modes: &Value) -> String {
     let modes: Vec<&str> = list(modes).iter().map(text).collect();
-    let known = [
-        ("ReadWriteOnce", "RWO"),
-        ("ReadOnlyMany", "ROX"),
-        ("ReadWriteMany", "RWX"),
-        ("ReadWriteOncePod", "RWOP"),
-    ];
-    let present: Vec<&str> = known
-        .iter()
-        .filter(|(mode, _)| modes.contains(mode))
-        .map(|(_, short)| *short)
-        .collect();
+    let known =
+        [("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"), ("ReadWriteOncePod", "RWOP")];
+    let present: Vec<&str> = known.iter().filter(|(mode, _)| modes.contains(mode)).map(|(_, short)| *short).collect();
     present.join(",")
 }
 
@@ -444,10 +372,7 @@ fn persistent_volume_claim(obj: &Value, now: Timestamp) -> Vec<Value> {
     let (capacity, modes) = if volume.is_empty() {
         (String::new(), String::new())
     } else {
-        (
-            quantity(&status["capacity"]["storage"]),
-            access_modes(&status["accessModes"]),
-        )
+        (quantity(&status["capacity"]["storage"]), access_modes(&status["accessModes"]))
     };
     vec![
         name(obj),
@@ -464,10 +389,7 @@ fn persistent_volume_claim(obj: &Value, now: Timestamp) -> Vec<Value> {
 
 const RESOURCE_QUOTA: &[Column] = &[
     Column::name(),
-    Column::string(
-        "Request",
-        "Request represents a minimum amount of cpu/memory that a container may consume.",
-    ),
+    Column::string("Request", "Request represents a minimum amount of cpu/memory that a container may consume."),
     Column::string(
         "Limit",
         "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.",
@@ -477,32 +399,18 @@ const RESOURCE_QUOTA: &[Column] = &[
 
 fn resource_quota(obj: &Value, now: Timestamp) -> Vec<Value> {
     let (hard, used) = (&obj["status"]["hard"], &obj["status"]["used"]);
-    let mut resources: Vec<&String> = hard
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, _)| k)
-        .collect();
+    let mut resources: Vec<&String> = hard.as_object().into_iter().flatten().map(|(k, _)| k).collect();
     resources.sort();
     let (mut requests, mut limits) = (Vec::new(), Vec::new());
     for resource in resources {
-        let entry = format!(
-            "{resource}: {}/{}",
-            quantity(&used[resource]),
-            quantity(&hard[resource])
-        );
+        let entry = format!("{resource}: {}/{}", quantity(&used[resource]), quantity(&hard[resource]));
         // "limits.cpu" and the like go to the Limit column, everything else to Request.
         match resource.split_once('.') {
             Some(("limits", _)) => limits.push(entry),
             _ => requests.push(entry),
         }
     }
-    vec![
-        name(obj),
-        Value::from(requests.join(", ")),
-        Value::from(limits.join(", ")),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(requests.join(", ")), Value::from(limits.join(", ")), age(obj, now)]
 }
 
 #[cfg(test)]
@@ -560,15 +468,13 @@ mod tests {
             "spec": {"type": "LoadBalancer", "externalIPs": ["192.0.2.9"]},
             "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}, {"hostname": "lb.example.com"}]}}
         });
-        assert_eq!(
-            row("services", &svc)[3],
-            json!("203.0.113.7,lb.example.com,192.0.2.9")
-        );
+        assert_eq!(row("services", &svc)[3], json!("203.0.113.7,lb.example.com,192.0.2.9"));
     }
 
     #[test]
     fn an_external_name_service_shows_the_name_and_no_cluster_ip() {
-        let svc = json!({"metadata": {"name": "db"}, "spec": {"type": "ExternalName", "externalName": "db.example.com"}});
+        let svc =
+            json!({"metadata": {"name": "db"}, "spec": {"type": "ExternalName", "externalName": "db.example.com"}});
         let cells = row("services", &svc);
         assert_eq!(cells[2], json!("<none>"));
         assert_eq!(cells[3], json!("db.example.com"));
@@ -591,10 +497,7 @@ mod tests {
                 "ports": [{"port": 8080}]
             }]
         });
-        assert_eq!(
-            row("endpoints", &ep)[1],
-            json!("10.1.0.4:8080,10.1.0.5:8080,[fd00::6]:8080 + 1 more...")
-        );
+        assert_eq!(row("endpoints", &ep)[1], json!("10.1.0.4:8080,10.1.0.5:8080,[fd00::6]:8080 + 1 more..."));
         assert_eq!(row("endpoints", &json!({}))[1], json!("<none>"));
     }
 
@@ -635,14 +538,8 @@ mod tests {
 
     #[test]
     fn a_cordoned_node_is_scheduling_disabled() {
-        assert_eq!(
-            row("nodes", &node_with("True", true))[1],
-            json!("Ready,SchedulingDisabled")
-        );
-        assert_eq!(
-            row("nodes", &node_with("Unknown", false))[1],
-            json!("NotReady")
-        );
+        assert_eq!(row("nodes", &node_with("True", true))[1], json!("Ready,SchedulingDisabled"));
+        assert_eq!(row("nodes", &node_with("Unknown", false))[1], json!("NotReady"));
     }
 
     #[test]
@@ -655,11 +552,9 @@ mod tests {
 
     #[test]
     fn secrets_and_config_maps_count_their_keys() {
-        let secret = json!({"metadata": {"name": "tls"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "", "tls.key": ""}});
-        assert_eq!(
-            row("secrets", &secret)[1..3],
-            [json!("kubernetes.io/tls"), json!(2)]
-        );
+        let secret =
+            json!({"metadata": {"name": "tls"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "", "tls.key": ""}});
+        assert_eq!(row("secrets", &secret)[1..3], [json!("kubernetes.io/tls"), json!(2)]);
         let cm = json!({"metadata": {"name": "cfg"}, "data": {"a": "1"}, "binaryData": {"b": ""}});
         assert_eq!(row("configmaps", &cm)[1], json!(2));
     }
@@ -697,13 +592,7 @@ mod tests {
         let cells = row("persistentvolumes", &pv);
         assert_eq!(
             cells[1..6],
-            [
-                json!("5Gi"),
-                json!("RWX"),
-                json!("Retain"),
-                json!("Terminating"),
-                json!("shop/data")
-            ]
+            [json!("5Gi"), json!("RWX"), json!("Retain"), json!("Terminating"), json!("shop/data")]
         );
     }
 
@@ -729,21 +618,13 @@ mod tests {
         });
         assert_eq!(
             row("podtemplates", &template),
-            [
-                json!("t"),
-                json!("app,log"),
-                json!("nginx:1.27,busybox"),
-                json!("app=web")
-            ]
+            [json!("t"), json!("app,log"), json!("nginx:1.27,busybox"), json!("app=web")]
         );
     }
 
     #[test]
     fn limit_ranges_use_the_default_table() {
-        let names: Vec<&str> = crate::columns("", "limitranges")
-            .iter()
-            .map(|c| c.name)
-            .collect();
+        let names: Vec<&str> = crate::columns("", "limitranges").iter().map(|c| c.name).collect();
         assert_eq!(names, ["Name", "Created At"]);
     }
 }

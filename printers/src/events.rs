@@ -18,18 +18,12 @@ pub(crate) const COLUMNS: &[Column] = &[
     Column::string("Message", doc::EVENT_MESSAGE),
     Column::string("First Seen", doc::EVENT_FIRST_TIMESTAMP).wide(),
     Column::string("Count", doc::EVENT_COUNT).wide(),
-    Column {
-        priority: 1,
-        ..Column::name()
-    },
+    Column { priority: 1, ..Column::name() },
 ];
 
 /// The printer for events.k8s.io resources.
 pub(crate) fn printer(resource: &str) -> Option<Printer> {
-    (resource == "events").then_some(Printer {
-        columns: COLUMNS,
-        cells: events_v1_cells,
-    })
+    (resource == "events").then_some(Printer { columns: COLUMNS, cells: events_v1_cells })
 }
 
 /// Where each field the printer needs lives in one of the two event shapes.
@@ -95,16 +89,9 @@ fn event_cells(obj: &Value, now: Timestamp, shape: &Shape) -> Vec<Value> {
 
 /// LAST SEEN, FIRST SEEN and COUNT, falling back on eventTime and the series for new-style events.
 fn seen(obj: &Value, now: Timestamp, shape: &Shape) -> (String, String, i64) {
-    let first = if obj[shape.first].is_string() {
-        since(&obj[shape.first], now)
-    } else {
-        since(&obj["eventTime"], now)
-    };
-    let mut last = if obj[shape.last].is_string() {
-        since(&obj[shape.last], now)
-    } else {
-        first.clone()
-    };
+    let first =
+        if obj[shape.first].is_string() { since(&obj[shape.first], now) } else { since(&obj["eventTime"], now) };
+    let mut last = if obj[shape.last].is_string() { since(&obj[shape.last], now) } else { first.clone() };
     let series = &obj["series"];
     let count = if series.is_object() {
         last = since(&series["lastObservedTime"], now);
@@ -122,16 +109,9 @@ fn seen(obj: &Value, now: Timestamp, shape: &Shape) -> (String, String, i64) {
 /// `formatEventSource`: "component, host", with the reporting controller and instance as fallbacks.
 fn source(obj: &Value, shape: &Shape) -> String {
     let source = &obj[shape.source];
-    let component = first_non_empty(
-        text(&source["component"]),
-        text(&obj[shape.reporting_controller]),
-    );
+    let component = first_non_empty(text(&source["component"]), text(&obj[shape.reporting_controller]));
     let host = first_non_empty(text(&source["host"]), text(&obj["reportingInstance"]));
-    if host.is_empty() {
-        component.to_owned()
-    } else {
-        format!("{component}, {host}")
-    }
+    if host.is_empty() { component.to_owned() } else { format!("{component}, {host}") }
 }
 
 fn first_non_empty<'a>(a: &'a str, b: &'a str) -> &'a str {

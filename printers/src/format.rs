@@ -58,10 +58,7 @@ pub(crate) fn label_set(labels: &Value) -> String {
     };
     let mut pairs: Vec<(&String, &Value)> = map.iter().collect();
     pairs.sort_by_key(|(k, _)| *k);
-    let parts: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", text(v)))
-        .collect();
+    let parts: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", text(v))).collect();
     parts.join(",")
 }
 
@@ -123,12 +120,7 @@ pub(crate) fn container_cells(pod_spec: &Value) -> [Value; 2] {
 
 /// `listWithMoreString`: at most three items, then "+ N more...", "<unset>" when empty.
 pub(crate) fn list_with_more(items: &[String], max: usize) -> String {
-    let shown = items
-        .iter()
-        .take(max)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(",");
+    let shown = items.iter().take(max).cloned().collect::<Vec<_>>().join(",");
     if items.len() > max {
         return format!("{shown} + {} more...", items.len() - max);
     }
@@ -142,10 +134,7 @@ mod tests {
 
     #[test]
     fn labels_print_sorted_by_key() {
-        assert_eq!(
-            format_labels(&json!({"tier": "web", "app": "shop"})),
-            "app=shop,tier=web"
-        );
+        assert_eq!(format_labels(&json!({"tier": "web", "app": "shop"})), "app=shop,tier=web");
         assert_eq!(format_labels(&Value::Null), "<none>");
     }
 
@@ -158,10 +147,7 @@ mod tests {
                 {"key": "canary", "operator": "DoesNotExist"}
             ]
         });
-        assert_eq!(
-            format_label_selector(&selector),
-            "app=shop,!canary,tier in (api,web)"
-        );
+        assert_eq!(format_label_selector(&selector), "app=shop,!canary,tier in (api,web)");
     }
 
     #[test]
@@ -175,10 +161,7 @@ mod tests {
     #[test]
     fn long_lists_say_how_many_more() {
         let items: Vec<String> = (1..=5).map(|i| format!("10.0.0.{i}")).collect();
-        assert_eq!(
-            list_with_more(&items, 3),
-            "10.0.0.1,10.0.0.2,10.0.0.3 + 2 more..."
-        );
+        assert_eq!(list_with_more(&items, 3), "10.0.0.1,10.0.0.2,10.0.0.3 + 2 more...");
         assert_eq!(list_with_more(&[], 3), "<unset>");
     }
 }

@@ -40,13 +40,7 @@ pub struct Column {
 impl Column {
     /// The NAME column every printer starts with.
     const fn name() -> Self {
-        Self {
-            name: "Name",
-            kind: "string",
-            format: "name",
-            description: doc::META_NAME,
-            priority: 0,
-        }
+        Self { name: "Name", kind: "string", format: "name", description: doc::META_NAME, priority: 0 }
     }
 
     /// The AGE column; printers.go declares it "string" because its cells are already "5m".
@@ -56,43 +50,22 @@ impl Column {
 
     /// A column of strings.
     const fn string(name: &'static str, description: &'static str) -> Self {
-        Self {
-            name,
-            kind: "string",
-            format: "",
-            description,
-            priority: 0,
-        }
+        Self { name, kind: "string", format: "", description, priority: 0 }
     }
 
     /// A column of integers.
     const fn integer(name: &'static str, description: &'static str) -> Self {
-        Self {
-            name,
-            kind: "integer",
-            format: "",
-            description,
-            priority: 0,
-        }
+        Self { name, kind: "integer", format: "", description, priority: 0 }
     }
 
     /// A column of booleans.
     const fn boolean(name: &'static str, description: &'static str) -> Self {
-        Self {
-            name,
-            kind: "boolean",
-            format: "",
-            description,
-            priority: 0,
-        }
+        Self { name, kind: "boolean", format: "", description, priority: 0 }
     }
 
     /// The same column shown only with `-o wide`.
     const fn wide(self) -> Self {
-        Self {
-            priority: 1,
-            ..self
-        }
+        Self { priority: 1, ..self }
     }
 }
 
@@ -115,21 +88,13 @@ impl Printer {
 /// The apiserver's default table, for resources printers.go has no handler for.
 const DEFAULT_COLUMNS: &[Column] = &[
     Column::name(),
-    Column {
-        name: "Created At",
-        kind: "date",
-        format: "",
-        description: doc::META_CREATION_TIMESTAMP,
-        priority: 0,
-    },
+    Column { name: "Created At", kind: "date", format: "", description: doc::META_CREATION_TIMESTAMP, priority: 0 },
 ];
 
 /// The default table's cells: the name and the creation time in RFC 3339, not an age.
 fn default_cells(obj: &Value, _now: Timestamp) -> Vec<Value> {
-    let created = age::parse_time(&obj["metadata"]["creationTimestamp"]).map_or_else(
-        || "0001-01-01T00:00:00Z".to_owned(),
-        |t| whole_seconds(t).to_string(),
-    );
+    let created = age::parse_time(&obj["metadata"]["creationTimestamp"])
+        .map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), |t| whole_seconds(t).to_string());
     vec![format::name(obj), Value::from(created)]
 }
 
@@ -138,10 +103,7 @@ fn whole_seconds(t: Timestamp) -> Timestamp {
     Timestamp::from_second(t.as_second()).unwrap_or(t)
 }
 
-const DEFAULT: Printer = Printer {
-    columns: DEFAULT_COLUMNS,
-    cells: default_cells,
-};
+const DEFAULT: Printer = Printer { columns: DEFAULT_COLUMNS, cells: default_cells };
 
 /// The printer for a group and plural resource name.
 fn printer(group: &str, resource: &str) -> Printer {
@@ -213,14 +175,8 @@ mod tests {
         ("policy", "poddisruptionbudgets"),
         ("scheduling.k8s.io", "priorityclasses"),
         ("node.k8s.io", "runtimeclasses"),
-        (
-            "admissionregistration.k8s.io",
-            "mutatingwebhookconfigurations",
-        ),
-        (
-            "admissionregistration.k8s.io",
-            "validatingwebhookconfigurations",
-        ),
+        ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+        ("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
         ("example.com", "widgets"),
     ];
 
@@ -236,10 +192,7 @@ mod tests {
     #[test]
     fn every_table_has_exactly_one_name_column() {
         for (group, resource) in PRINTED {
-            let named = columns(group, resource)
-                .iter()
-                .filter(|c| c.format == "name")
-                .count();
+            let named = columns(group, resource).iter().filter(|c| c.format == "name").count();
             assert_eq!(named, 1, "{group}/{resource}");
         }
     }
@@ -250,8 +203,7 @@ mod tests {
         let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
         assert_eq!(names, ["Name", "Created At"]);
         assert_eq!(columns[1].kind, "date");
-        let widget =
-            json!({"metadata": {"name": "w1", "creationTimestamp": "2025-03-01T10:00:00.5Z"}});
+        let widget = json!({"metadata": {"name": "w1", "creationTimestamp": "2025-03-01T10:00:00.5Z"}});
         let row = cells("example.com", "widgets", &widget, Timestamp::UNIX_EPOCH);
         assert_eq!(row, [json!("w1"), json!("2025-03-01T10:00:00Z")]);
     }
@@ -259,12 +211,7 @@ mod tests {
     #[test]
     fn custom_resource_definitions_print_their_creation_time() {
         let crd = json!({"metadata": {"name": "widgets.example.com", "creationTimestamp": "2025-03-01T10:00:00Z"}});
-        let row = cells(
-            "apiextensions.k8s.io",
-            "customresourcedefinitions",
-            &crd,
-            Timestamp::UNIX_EPOCH,
-        );
+        let row = cells("apiextensions.k8s.io", "customresourcedefinitions", &crd, Timestamp::UNIX_EPOCH);
         assert_eq!(row[1], json!("2025-03-01T10:00:00Z"));
     }
 }

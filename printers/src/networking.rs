@@ -22,18 +22,9 @@ pub(crate) fn printer(group: &str, resource: &str) -> Option<Printer> {
 
 const INGRESS: &[Column] = &[
     Column::name(),
-    Column::string(
-        "Class",
-        "The name of the IngressClass resource that should be used for additional configuration",
-    ),
-    Column::string(
-        "Hosts",
-        "Hosts that incoming requests are matched against before the ingress rule",
-    ),
-    Column::string(
-        "Address",
-        "Address is a list containing ingress points for the load-balancer",
-    ),
+    Column::string("Class", "The name of the IngressClass resource that should be used for additional configuration"),
+    Column::string("Hosts", "Hosts that incoming requests are matched against before the ingress rule"),
+    Column::string("Address", "Address is a list containing ingress points for the load-balancer"),
     Column::string("Ports", "Ports of TLS configurations that open"),
     Column::age(),
 ];
@@ -42,11 +33,7 @@ fn ingress(obj: &Value, now: Timestamp) -> Vec<Value> {
     let spec = &obj["spec"];
     let class = or_none(text(&spec["ingressClassName"]));
     let address = load_balancer_addresses(&obj["status"]["loadBalancer"]).join(",");
-    let ports = if list(&spec["tls"]).is_empty() {
-        "80"
-    } else {
-        "80, 443"
-    };
+    let ports = if list(&spec["tls"]).is_empty() { "80" } else { "80, 443" };
     vec![
         name(obj),
         Value::from(class),
@@ -75,23 +62,13 @@ fn ingress_hosts(rules: &[Value]) -> String {
         return "*".to_owned();
     }
     // printers.go counts the rules, not the hosts, it leaves out.
-    if more {
-        format!("{} + {} more...", hosts.join(","), rules.len() - 3)
-    } else {
-        hosts.join(",")
-    }
+    if more { format!("{} + {} more...", hosts.join(","), rules.len() - 3) } else { hosts.join(",") }
 }
 
 const INGRESS_CLASS: &[Column] = &[
     Column::name(),
-    Column::string(
-        "Controller",
-        "Controller that is responsible for handling this class",
-    ),
-    Column::string(
-        "Parameters",
-        "A reference to a resource with additional parameters",
-    ),
+    Column::string("Controller", "Controller that is responsible for handling this class"),
+    Column::string("Parameters", "A reference to a resource with additional parameters"),
     Column::age(),
 ];
 
@@ -107,28 +84,16 @@ fn ingress_class(obj: &Value, now: Timestamp) -> Vec<Value> {
     } else {
         "<none>".to_owned()
     };
-    vec![
-        name(obj),
-        Value::from(text(&spec["controller"])),
-        Value::from(parameters),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(text(&spec["controller"])), Value::from(parameters), age(obj, now)]
 }
 
-const NETWORK_POLICY: &[Column] = &[
-    Column::name(),
-    Column::string("Pod-Selector", doc::NETWORK_POLICY_SPEC_POD_SELECTOR),
-    Column::age(),
-];
+const NETWORK_POLICY: &[Column] =
+    &[Column::name(), Column::string("Pod-Selector", doc::NETWORK_POLICY_SPEC_POD_SELECTOR), Column::age()];
 
 fn network_policy(obj: &Value, now: Timestamp) -> Vec<Value> {
     // The pod selector is not a pointer in Go: an absent one is empty, not nil.
     let selector = &obj["spec"]["podSelector"];
-    vec![
-        name(obj),
-        Value::from(format_label_selector(selector)),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(format_label_selector(selector)), age(obj, now)]
 }
 
 const ENDPOINT_SLICE: &[Column] = &[
@@ -141,10 +106,8 @@ const ENDPOINT_SLICE: &[Column] = &[
 
 fn endpoint_slice(obj: &Value, now: Timestamp) -> Vec<Value> {
     let ports: Vec<String> = list(&obj["ports"]).iter().map(slice_port).collect();
-    let addresses: Vec<String> = list(&obj["endpoints"])
-        .iter()
-        .flat_map(|e| list(&e["addresses"]).iter().map(|a| text(a).to_owned()))
-        .collect();
+    let addresses: Vec<String> =
+        list(&obj["endpoints"]).iter().flat_map(|e| list(&e["addresses"]).iter().map(|a| text(a).to_owned())).collect();
     vec![
         name(obj),
         Value::from(text(&obj["addressType"])),
@@ -200,23 +163,15 @@ mod tests {
     fn an_ingress_without_hosts_or_class_matches_everything() {
         let ingress = json!({"metadata": {"name": "i"}, "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}});
         let cells = crate::cells("networking.k8s.io", "ingresses", &ingress, now());
-        assert_eq!(
-            cells[1..5],
-            [json!("<none>"), json!("*"), json!(""), json!("80")]
-        );
+        assert_eq!(cells[1..5], [json!("<none>"), json!("*"), json!(""), json!("80")]);
     }
 
     #[test]
     fn an_ingress_with_many_rules_counts_the_rest() {
-        let rules: Vec<Value> = (1..=5)
-            .map(|i| json!({"host": format!("h{i}.example.com")}))
-            .collect();
+        let rules: Vec<Value> = (1..=5).map(|i| json!({"host": format!("h{i}.example.com")})).collect();
         let ingress = json!({"metadata": {"name": "i"}, "spec": {"rules": rules}});
         let cells = crate::cells("networking.k8s.io", "ingresses", &ingress, now());
-        assert_eq!(
-            cells[2],
-            json!("h1.example.com,h2.example.com,h3.example.com + 2 more...")
-        );
+        assert_eq!(cells[2], json!("h1.example.com,h2.example.com,h3.example.com + 2 more..."));
     }
 
     #[test]
@@ -228,20 +183,14 @@ mod tests {
         let cells = crate::cells("networking.k8s.io", "ingressclasses", &class, now());
         assert_eq!(
             cells[1..3],
-            [
-                json!("k8s.io/ingress-nginx"),
-                json!("IngressParameters.k8s.example.com/external-lb")
-            ]
+            [json!("k8s.io/ingress-nginx"), json!("IngressParameters.k8s.example.com/external-lb")]
         );
     }
 
     #[test]
     fn a_network_policy_for_all_pods_has_no_selector() {
         let policy = json!({"metadata": {"name": "deny-all"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}});
-        assert_eq!(
-            crate::cells("networking.k8s.io", "networkpolicies", &policy, now())[1],
-            json!("<none>")
-        );
+        assert_eq!(crate::cells("networking.k8s.io", "networkpolicies", &policy, now())[1], json!("<none>"));
     }
 
     #[test]
@@ -253,14 +202,7 @@ mod tests {
             "endpoints": [{"addresses": ["10.244.1.7"]}, {"addresses": ["10.244.2.3"]}]
         });
         let cells = crate::cells("discovery.k8s.io", "endpointslices", &slice, now());
-        assert_eq!(
-            cells[1..4],
-            [
-                json!("IPv4"),
-                json!("8080,metrics"),
-                json!("10.244.1.7,10.244.2.3")
-            ]
-        );
+        assert_eq!(cells[1..4], [json!("IPv4"), json!("8080,metrics"), json!("10.244.1.7,10.244.2.3")]);
         let empty = crate::cells("discovery.k8s.io", "endpointslices", &json!({}), now());
         assert_eq!(empty[2..4], [json!("<unset>"), json!("<unset>")]);
     }

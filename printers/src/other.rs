@@ -13,32 +13,21 @@ pub(crate) fn printer(group: &str, resource: &str) -> Option<Printer> {
     let printer = match (group, resource) {
         ("coordination.k8s.io", "leases") => Printer::new(LEASE, lease),
         ("storage.k8s.io", "storageclasses") => Printer::new(STORAGE_CLASS, storage_class),
-        ("policy", "poddisruptionbudgets") => {
-            Printer::new(POD_DISRUPTION_BUDGET, pod_disruption_budget)
-        }
+        ("policy", "poddisruptionbudgets") => Printer::new(POD_DISRUPTION_BUDGET, pod_disruption_budget),
         ("scheduling.k8s.io", "priorityclasses") => Printer::new(PRIORITY_CLASS, priority_class),
         ("node.k8s.io", "runtimeclasses") => Printer::new(RUNTIME_CLASS, runtime_class),
-        (
-            "admissionregistration.k8s.io",
-            "mutatingwebhookconfigurations" | "validatingwebhookconfigurations",
-        ) => Printer::new(WEBHOOK_CONFIGURATION, webhook_configuration),
+        ("admissionregistration.k8s.io", "mutatingwebhookconfigurations" | "validatingwebhookconfigurations") => {
+            Printer::new(WEBHOOK_CONFIGURATION, webhook_configuration)
+        }
         _ => return None,
     };
     Some(printer)
 }
 
-const LEASE: &[Column] = &[
-    Column::name(),
-    Column::string("Holder", doc::LEASE_SPEC_HOLDER_IDENTITY),
-    Column::age(),
-];
+const LEASE: &[Column] = &[Column::name(), Column::string("Holder", doc::LEASE_SPEC_HOLDER_IDENTITY), Column::age()];
 
 fn lease(obj: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(obj),
-        Value::from(text(&obj["spec"]["holderIdentity"])),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(text(&obj["spec"]["holderIdentity"])), age(obj, now)]
 }
 
 const STORAGE_CLASS: &[Column] = &[
@@ -46,10 +35,7 @@ const STORAGE_CLASS: &[Column] = &[
     Column::string("Provisioner", doc::STORAGE_CLASS_PROVISIONER),
     Column::string("ReclaimPolicy", doc::STORAGE_CLASS_RECLAIM_POLICY),
     Column::string("VolumeBindingMode", doc::STORAGE_CLASS_VOLUME_BINDING_MODE),
-    Column::string(
-        "AllowVolumeExpansion",
-        doc::STORAGE_CLASS_ALLOW_VOLUME_EXPANSION,
-    ),
+    Column::string("AllowVolumeExpansion", doc::STORAGE_CLASS_ALLOW_VOLUME_EXPANSION),
     Column::age(),
 ];
 
@@ -70,28 +56,16 @@ fn storage_class(obj: &Value, now: Timestamp) -> Vec<Value> {
 
 /// `storageutil.IsDefaultAnnotation`: the GA or the beta is-default-class annotation is "true".
 fn is_default_class(annotations: &Value) -> bool {
-    [
-        "storageclass.kubernetes.io/is-default-class",
-        "storageclass.beta.kubernetes.io/is-default-class",
-    ]
-    .iter()
-    .any(|key| annotations[*key].as_str() == Some("true"))
+    ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"]
+        .iter()
+        .any(|key| annotations[*key].as_str() == Some("true"))
 }
 
 const POD_DISRUPTION_BUDGET: &[Column] = &[
     Column::name(),
-    Column::string(
-        "Min Available",
-        "The minimum number of pods that must be available.",
-    ),
-    Column::string(
-        "Max Unavailable",
-        "The maximum number of pods that may be unavailable.",
-    ),
-    Column::integer(
-        "Allowed Disruptions",
-        "Calculated number of pods that may be disrupted at this time.",
-    ),
+    Column::string("Min Available", "The minimum number of pods that must be available."),
+    Column::string("Max Unavailable", "The maximum number of pods that may be unavailable."),
+    Column::integer("Allowed Disruptions", "Calculated number of pods that may be disrupted at this time."),
     Column::age(),
 ];
 
@@ -147,19 +121,12 @@ fn runtime_class(obj: &Value, now: Timestamp) -> Vec<Value> {
 
 const WEBHOOK_CONFIGURATION: &[Column] = &[
     Column::name(),
-    Column::integer(
-        "Webhooks",
-        "Webhooks indicates the number of webhooks registered in this configuration",
-    ),
+    Column::integer("Webhooks", "Webhooks indicates the number of webhooks registered in this configuration"),
     Column::age(),
 ];
 
 fn webhook_configuration(obj: &Value, now: Timestamp) -> Vec<Value> {
-    vec![
-        name(obj),
-        Value::from(list(&obj["webhooks"]).len()),
-        age(obj, now),
-    ]
+    vec![name(obj), Value::from(list(&obj["webhooks"]).len()), age(obj, now)]
 }
 
 #[cfg(test)]
@@ -198,15 +165,13 @@ mod tests {
     #[test]
     fn a_lease_shows_its_holder() {
         let lease = json!({"metadata": {"name": "kube-scheduler"}, "spec": {"holderIdentity": "cp-1_5f2e"}});
-        assert_eq!(
-            crate::cells("coordination.k8s.io", "leases", &lease, now())[1],
-            json!("cp-1_5f2e")
-        );
+        assert_eq!(crate::cells("coordination.k8s.io", "leases", &lease, now())[1], json!("cp-1_5f2e"));
     }
 
     #[test]
     fn a_disruption_budget_prints_percentages_and_unset_limits() {
-        let pdb = json!({"metadata": {"name": "web"}, "spec": {"minAvailable": "50%"}, "status": {"disruptionsAllowed": 1}});
+        let pdb =
+            json!({"metadata": {"name": "web"}, "spec": {"minAvailable": "50%"}, "status": {"disruptionsAllowed": 1}});
         let cells = crate::cells("policy", "poddisruptionbudgets", &pdb, now());
         assert_eq!(cells[1..4], [json!("50%"), json!("N/A"), json!(1)]);
     }

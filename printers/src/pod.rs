@@ -9,14 +9,8 @@ use crate::{Column, doc};
 
 pub(crate) const COLUMNS: &[Column] = &[
     Column::name(),
-    Column::string(
-        "Ready",
-        "The aggregate readiness state of this pod for accepting traffic.",
-    ),
-    Column::string(
-        "Status",
-        "The aggregate status of the containers in this pod.",
-    ),
+    Column::string("Ready", "The aggregate readiness state of this pod for accepting traffic."),
+    Column::string("Status", "The aggregate status of the containers in this pod."),
     Column::string(
         "Restarts",
         "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
@@ -107,12 +101,7 @@ fn initial_reason(status: &Value) -> String {
         return "SchedulingGated".to_owned();
     }
     let reason = text(&status["reason"]);
-    if reason.is_empty() {
-        text(&status["phase"])
-    } else {
-        reason
-    }
-    .to_owned()
+    if reason.is_empty() { text(&status["phase"]) } else { reason }.to_owned()
 }
 
 /// Init containers with `restartPolicy: Always` (sidecars) run alongside the main containers.
@@ -132,10 +121,7 @@ fn scan_init_containers(pod: &Value, summary: &mut Summary) -> (bool, Restarts) 
     let mut all = Restarts::default();
     let mut sidecar = Restarts::default();
     let mut initializing = false;
-    for (i, container) in list(&pod["status"]["initContainerStatuses"])
-        .iter()
-        .enumerate()
-    {
+    for (i, container) in list(&pod["status"]["initContainerStatuses"]).iter().enumerate() {
         all.add(container);
         let is_sidecar = sidecars.contains(&text(&container["name"]));
         if is_sidecar {
@@ -219,9 +205,7 @@ fn condition_is_true(status: &Value, kind: &str) -> bool {
 
 /// The first pod IP; status.podIP stands in for objects that only set the singular field.
 fn pod_ip(status: &Value) -> &str {
-    list(&status["podIPs"])
-        .first()
-        .map_or_else(|| text(&status["podIP"]), |ip| text(&ip["ip"]))
+    list(&status["podIPs"]).first().map_or_else(|| text(&status["podIP"]), |ip| text(&ip["ip"]))
 }
 
 /// "N/M" readiness gates whose condition is "True", "<none>" without gates.
@@ -231,10 +215,7 @@ fn readiness_gates(pod: &Value) -> String {
         return "<none>".to_owned();
     }
     let status = &pod["status"];
-    let passed = gates
-        .iter()
-        .filter(|g| condition_is_true(status, text(&g["conditionType"])))
-        .count();
+    let passed = gates.iter().filter(|g| condition_is_true(status, text(&g["conditionType"]))).count();
     format!("{passed}/{}", gates.len())
 }
 
@@ -294,10 +275,7 @@ mod tests {
             "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": "2025-06-01T11:57:00Z"}}
         }]);
         let cells = row(&pod);
-        assert_eq!(
-            cells[1..4],
-            [json!("0/1"), json!("CrashLoopBackOff"), json!("5 (3m ago)")]
-        );
+        assert_eq!(cells[1..4], [json!("0/1"), json!("CrashLoopBackOff"), json!("5 (3m ago)")]);
     }
 
     #[test]
@@ -313,10 +291,7 @@ mod tests {
                 ]
             }
         });
-        assert_eq!(
-            row(&pod)[1..4],
-            [json!("0/2"), json!("ContainerCreating"), json!("0")]
-        );
+        assert_eq!(row(&pod)[1..4], [json!("0/2"), json!("ContainerCreating"), json!("0")]);
     }
 
     #[test]
@@ -351,13 +326,9 @@ mod tests {
                 }]
             }
         });
-        assert_eq!(
-            row(&pod)[2..4],
-            [json!("Init:CrashLoopBackOff"), json!("3 (60s ago)")]
-        );
+        assert_eq!(row(&pod)[2..4], [json!("Init:CrashLoopBackOff"), json!("3 (60s ago)")]);
         let mut exited = pod.clone();
-        exited["status"]["initContainerStatuses"][0]["state"] =
-            json!({"terminated": {"exitCode": 2}});
+        exited["status"]["initContainerStatuses"][0]["state"] = json!({"terminated": {"exitCode": 2}});
         assert_eq!(row(&exited)[2], json!("Init:ExitCode:2"));
     }
 
@@ -373,10 +344,7 @@ mod tests {
                 "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "state": {"running": {}}}]
             }
         });
-        assert_eq!(
-            row(&pod)[1..4],
-            [json!("2/2"), json!("Running"), json!("1")]
-        );
+        assert_eq!(row(&pod)[1..4], [json!("2/2"), json!("Running"), json!("1")]);
     }
 
     #[test]
@@ -406,8 +374,7 @@ mod tests {
     #[test]
     fn a_killed_container_without_a_reason_shows_its_signal() {
         let mut pod = running_pod();
-        pod["status"]["containerStatuses"][0]["state"] =
-            json!({"terminated": {"exitCode": 137, "signal": 9}});
+        pod["status"]["containerStatuses"][0]["state"] = json!({"terminated": {"exitCode": 137, "signal": 9}});
         assert_eq!(row(&pod)[2], json!("Signal:9"));
     }
 

@@ -10,14 +10,8 @@ use crate::{Column, Printer, doc};
 /// The printer for an RBAC resource.
 pub(crate) fn printer(resource: &str) -> Option<Printer> {
     match resource {
-        "rolebindings" => Some(Printer {
-            columns: ROLE_BINDING,
-            cells: binding,
-        }),
-        "clusterrolebindings" => Some(Printer {
-            columns: CLUSTER_ROLE_BINDING,
-            cells: binding,
-        }),
+        "rolebindings" => Some(Printer { columns: ROLE_BINDING, cells: binding }),
+        "clusterrolebindings" => Some(Printer { columns: CLUSTER_ROLE_BINDING, cells: binding }),
         _ => None,
     }
 }
@@ -37,11 +31,7 @@ const CLUSTER_ROLE_BINDING: &[Column] = &[
     Column::age(),
     Column::string("Users", "Users in the clusterRoleBinding").wide(),
     Column::string("Groups", "Groups in the clusterRoleBinding").wide(),
-    Column::string(
-        "ServiceAccounts",
-        "ServiceAccounts in the clusterRoleBinding",
-    )
-    .wide(),
+    Column::string("ServiceAccounts", "ServiceAccounts in the clusterRoleBinding").wide(),
 ];
 
 /// Role and cluster role bindings print alike: "Kind/name" and the subjects by kind.
@@ -86,12 +76,7 @@ mod tests {
         });
         let now = "2025-06-01T12:00:00Z".parse().expect("a valid timestamp");
         assert_eq!(
-            crate::cells(
-                "rbac.authorization.k8s.io",
-                "clusterrolebindings",
-                &binding,
-                now
-            ),
+            crate::cells("rbac.authorization.k8s.io", "clusterrolebindings", &binding, now),
             [
                 json!("cluster-admin"),
                 json!("ClusterRole/cluster-admin"),
@@ -106,10 +91,8 @@ mod tests {
     #[test]
     fn roles_use_the_default_table() {
         for resource in ["roles", "clusterroles"] {
-            let names: Vec<&str> = crate::columns("rbac.authorization.k8s.io", resource)
-                .iter()
-                .map(|c| c.name)
-                .collect();
+            let names: Vec<&str> =
+                crate::columns("rbac.authorization.k8s.io", resource).iter().map(|c| c.name).collect();
             assert_eq!(names, ["Name", "Created At"]);
         }
     }

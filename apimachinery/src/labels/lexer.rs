@@ -28,10 +28,7 @@ pub(crate) struct ScannedItem {
 
 /// Splits a whole selector string into tokens, ending with `EndOfString`.
 pub(crate) fn scan(selector: &str) -> Vec<ScannedItem> {
-    let mut lexer = Lexer {
-        bytes: selector.as_bytes(),
-        pos: 0,
-    };
+    let mut lexer = Lexer { bytes: selector.as_bytes(), pos: 0 };
     let mut items = Vec::new();
     loop {
         let item = lexer.lex();
@@ -92,10 +89,7 @@ impl Lexer<'_> {
 
     fn scan_id_or_keyword(&mut self) -> ScannedItem {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|b| !is_special_symbol(b) && !is_whitespace(b))
-        {
+        while self.peek().is_some_and(|b| !is_special_symbol(b) && !is_whitespace(b)) {
             self.pos += 1;
         }
         let text = &self.bytes[start..self.pos];
@@ -123,20 +117,14 @@ impl Lexer<'_> {
             }
             None => {
                 let buffer = String::from_utf8_lossy(&self.bytes[start..self.pos]);
-                item(
-                    Token::Error,
-                    &format!("error expected: keyword found '{buffer}'"),
-                )
+                item(Token::Error, &format!("error expected: keyword found '{buffer}'"))
             }
         }
     }
 }
 
 fn item(token: Token, literal: &str) -> ScannedItem {
-    ScannedItem {
-        token,
-        literal: literal.to_string(),
-    }
+    ScannedItem { token, literal: literal.to_string() }
 }
 
 #[cfg(test)]
@@ -166,10 +154,7 @@ mod tests {
 
     #[test]
     fn keywords_are_recognised_between_whitespace() {
-        let kinds: Vec<Token> = scan(" x\tin (a) ,y notin(b)\n")
-            .into_iter()
-            .map(|i| i.token)
-            .collect();
+        let kinds: Vec<Token> = scan(" x\tin (a) ,y notin(b)\n").into_iter().map(|i| i.token).collect();
         assert_eq!(
             kinds,
             vec![

@@ -98,9 +98,7 @@ impl Requirement {
         // Non-string label values cannot come from a valid object; treat them as absent.
         let value = labels.get(&self.key).and_then(Value::as_str);
         match self.operator {
-            Operator::In | Operator::Equals | Operator::DoubleEquals => {
-                value.is_some_and(|v| self.has_value(v))
-            }
+            Operator::In | Operator::Equals | Operator::DoubleEquals => value.is_some_and(|v| self.has_value(v)),
             // Kubernetes: an object without the key is "not equal" to any value.
             Operator::NotIn | Operator::NotEquals => !value.is_some_and(|v| self.has_value(v)),
             Operator::Exists => value.is_some(),
@@ -128,11 +126,7 @@ impl Requirement {
     }
 
     /// `NewRequirement`, with errors as the message Kubernetes would aggregate.
-    pub(crate) fn build(
-        key: &str,
-        operator: Operator,
-        values: Vec<String>,
-    ) -> Result<Self, String> {
+    pub(crate) fn build(key: &str, operator: Operator, values: Vec<String>) -> Result<Self, String> {
         let mut errs = Vec::new();
         errs.extend(validate_label_key(key, "key").err());
         errs.extend(check_value_count(operator, &values));
@@ -142,11 +136,7 @@ impl Requirement {
         if !errs.is_empty() {
             return Err(aggregate(errs));
         }
-        Ok(Requirement {
-            key: key.to_string(),
-            operator,
-            values,
-        })
+        Ok(Requirement { key: key.to_string(), operator, values })
     }
 }
 
@@ -185,10 +175,7 @@ pub struct Selector {
 impl Selector {
     /// Parses the label selector string syntax; the empty string selects everything.
     pub fn parse(selector: &str) -> Result<Self, SelectorError> {
-        Ok(Selector {
-            requirements: parser::parse(selector)?,
-            matches_nothing: false,
-        })
+        Ok(Selector { requirements: parser::parse(selector)?, matches_nothing: false })
     }
 
     /// Builds a selector from a metav1 `LabelSelector` object.
@@ -204,10 +191,7 @@ impl Selector {
         let mut requirements = match_labels(object.get("matchLabels"))?;
         requirements.extend(match_expressions(object.get("matchExpressions"))?);
         requirements.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(Selector {
-            requirements,
-            matches_nothing: false,
-        })
+        Ok(Selector { requirements, matches_nothing: false })
     }
 
     /// The selector that matches every object.
@@ -217,10 +201,7 @@ impl Selector {
 
     /// The selector that matches no object.
     pub fn nothing() -> Self {
-        Selector {
-            requirements: Vec::new(),
-            matches_nothing: true,
-        }
+        Selector { requirements: Vec::new(), matches_nothing: true }
     }
 
     /// True when the selector does not restrict anything (Kubernetes' `Empty`).
@@ -241,10 +222,7 @@ impl Selector {
     /// Whether an object's `metadata.labels` (missing means none) satisfies the selector.
     pub fn matches_object(&self, object: &Value) -> bool {
         let empty = Map::new();
-        let labels = object
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let labels = object.pointer("/metadata/labels").and_then(Value::as_object).unwrap_or(&empty);
         self.matches(labels)
     }
 }
@@ -261,15 +239,11 @@ fn match_labels(value: Option<&Value>) -> Result<Vec<Requirement>, SelectorError
     let Some(labels) = present(value) else {
         return Ok(Vec::new());
     };
-    let labels = labels
-        .as_object()
-        .ok_or_else(|| malformed("matchLabels must be an object"))?;
+    let labels = labels.as_object().ok_or_else(|| malformed("matchLabels must be an object"))?;
     labels
         .iter()
         .map(|(key, value)| {
-            let value = value
-                .as_str()
-                .ok_or_else(|| malformed("matchLabels values must be strings"))?;
+            let value = value.as_str().ok_or_else(|| malformed("matchLabels values must be strings"))?;
             Requirement::new(key, Operator::Equals, vec![value.to_string()])
         })
         .collect()
@@ -304,9 +278,7 @@ fn expression_values(expression: &Value) -> Result<Vec<String>, SelectorError> {
     let Some(values) = present(expression.get("values")) else {
         return Ok(Vec::new());
     };
-    let values = values
-        .as_array()
-        .ok_or_else(|| malformed("matchExpressions values must be a list"))?;
+    let values = values.as_array().ok_or_else(|| malformed("matchExpressions values must be a list"))?;
     values
         .iter()
         .map(|v| v.as_str().map(str::to_string))
@@ -319,9 +291,7 @@ fn string_field<'a>(expression: &'a Value, name: &str) -> Result<&'a str, Select
     match present(expression.get(name)) {
         None => Ok(""),
         Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(malformed(&format!(
-            "matchExpressions {name} must be a string"
-        ))),
+        Some(_) => Err(malformed(&format!("matchExpressions {name} must be a string"))),
     }
 }
 

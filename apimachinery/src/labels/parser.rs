@@ -22,10 +22,7 @@ enum Context {
 
 /// Parses a selector into its requirements, sorted by key as Kubernetes sorts them.
 pub(crate) fn parse(selector: &str) -> Result<Vec<Requirement>, SelectorError> {
-    let mut parser = Parser {
-        items: scan(selector),
-        position: 0,
-    };
+    let mut parser = Parser { items: scan(selector), position: 0 };
     let mut requirements = parser.parse_requirements()?;
     requirements.sort_by(|a, b| a.key().cmp(b.key()));
     Ok(requirements)
@@ -56,9 +53,7 @@ impl Parser {
             let (token, literal) = self.lookahead(Context::Values);
             match token {
                 Token::Identifier | Token::DoesNotExist => {
-                    let requirement = self
-                        .parse_requirement()
-                        .map_err(SelectorError::Requirement)?;
+                    let requirement = self.parse_requirement().map_err(SelectorError::Requirement)?;
                     requirements.push(requirement);
                     if self.after_requirement()? {
                         return Ok(requirements);
@@ -88,9 +83,7 @@ impl Parser {
                 }
                 Ok(false)
             }
-            _ => Err(SelectorError::Parse(format!(
-                "found '{literal}', expected: ',' or 'end of string'"
-            ))),
+            _ => Err(SelectorError::Parse(format!("found '{literal}', expected: ',' or 'end of string'"))),
         }
     }
 
@@ -160,9 +153,7 @@ impl Parser {
                 self.consume(Context::Values);
                 Ok(BTreeSet::from([String::new()]))
             }
-            _ => Err(format!(
-                "found '{literal}', expected: ',', ')' or identifier"
-            )),
+            _ => Err(format!("found '{literal}', expected: ',', ')' or identifier")),
         }
     }
 

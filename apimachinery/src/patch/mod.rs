@@ -32,14 +32,9 @@ impl PatchType {
     /// Parses a Content-Type header; parameters such as `; charset=utf-8` are ignored.
     pub fn from_content_type(content_type: &str) -> Option<PatchType> {
         let media_type = content_type.split(';').next().unwrap_or_default().trim();
-        [
-            PatchType::Json,
-            PatchType::Merge,
-            PatchType::StrategicMerge,
-            PatchType::Apply,
-        ]
-        .into_iter()
-        .find(|patch_type| media_type.eq_ignore_ascii_case(patch_type.content_type()))
+        [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge, PatchType::Apply]
+            .into_iter()
+            .find(|patch_type| media_type.eq_ignore_ascii_case(patch_type.content_type()))
     }
 
     /// The media type clients send for this patch format.
@@ -101,18 +96,15 @@ pub enum PatchError {
     NoMergeKeyDeclared(String),
     /// A value of the wrong JSON type where the merge needs a list or an object.
     #[error("expected a {expected}, but received a {found}")]
-    TypeMismatch {
-        expected: &'static str,
-        found: &'static str,
-    },
+    TypeMismatch { expected: &'static str, found: &'static str },
 }
 
 /// Applies an RFC 6902 JSON patch (the parsed request body, a list of operations).
 ///
 /// Either every operation applies or the error is returned; `doc` is never modified.
 pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, PatchError> {
-    let operations: json_patch::Patch = serde_json::from_value(patch.clone())
-        .map_err(|err| PatchError::InvalidJsonPatch(err.to_string()))?;
+    let operations: json_patch::Patch =
+        serde_json::from_value(patch.clone()).map_err(|err| PatchError::InvalidJsonPatch(err.to_string()))?;
     let mut patched = doc.clone();
     json_patch::patch(&mut patched, &operations)?;
     Ok(patched)
@@ -141,15 +133,9 @@ mod tests {
         let cases = [
             ("application/json-patch+json", PatchType::Json),
             ("application/merge-patch+json", PatchType::Merge),
-            (
-                "application/strategic-merge-patch+json",
-                PatchType::StrategicMerge,
-            ),
+            ("application/strategic-merge-patch+json", PatchType::StrategicMerge),
             ("application/apply-patch+yaml", PatchType::Apply),
-            (
-                "Application/Merge-Patch+JSON; charset=utf-8",
-                PatchType::Merge,
-            ),
+            ("Application/Merge-Patch+JSON; charset=utf-8", PatchType::Merge),
         ];
         for (content_type, expected) in cases {
             assert_eq!(PatchType::from_content_type(content_type), Some(expected));
@@ -166,20 +152,14 @@ mod tests {
     fn kubectl_label_sends_a_merge_patch_that_adds_a_label() {
         let pod = json!({"metadata": {"name": "foo", "labels": {"app": "web"}}, "spec": {}});
         let patched = merge_patch(&pod, &json!({"metadata": {"labels": {"a": "b"}}})).unwrap();
-        assert_eq!(
-            patched,
-            json!({"metadata": {"name": "foo", "labels": {"app": "web", "a": "b"}}, "spec": {}})
-        );
+        assert_eq!(patched, json!({"metadata": {"name": "foo", "labels": {"app": "web", "a": "b"}}, "spec": {}}));
     }
 
     #[test]
     fn kubectl_label_with_a_dash_sends_null_to_remove_the_label() {
         let pod = json!({"metadata": {"name": "foo", "labels": {"a": "b", "app": "web"}}});
         let patched = merge_patch(&pod, &json!({"metadata": {"labels": {"a": null}}})).unwrap();
-        assert_eq!(
-            patched,
-            json!({"metadata": {"name": "foo", "labels": {"app": "web"}}})
-        );
+        assert_eq!(patched, json!({"metadata": {"name": "foo", "labels": {"app": "web"}}}));
     }
 
     #[test]
@@ -219,12 +199,8 @@ mod tests {
     #[test]
     fn json_patch_escapes_slashes_in_keys() {
         let doc = json!({"metadata": {"annotations": {}}});
-        let patch =
-            json!([{"op": "add", "path": "/metadata/annotations/example.com~1x", "value": "y"}]);
-        assert_eq!(
-            json_patch(&doc, &patch).unwrap(),
-            json!({"metadata": {"annotations": {"example.com/x": "y"}}})
-        );
+        let patch = json!([{"op": "add", "path": "/metadata/annotations/example.com~1x", "value": "y"}]);
+        assert_eq!(json_patch(&doc, &patch).unwrap(), json!({"metadata": {"annotations": {"example.com/x": "y"}}}));
     }
 
     #[test]
@@ -234,10 +210,7 @@ mod tests {
             {"op": "replace", "path": "/spec/replicas", "value": 5},
             {"op": "test", "path": "/spec/replicas", "value": 1}
         ]);
-        assert!(matches!(
-            json_patch(&doc, &patch),
-            Err(PatchError::JsonPatchFailed(_))
-        ));
+        assert!(matches!(json_patch(&doc, &patch), Err(PatchError::JsonPatchFailed(_))));
     }
 
     #[test]

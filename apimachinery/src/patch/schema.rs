@@ -82,10 +82,7 @@ const CONDITIONS: Lists = &[("conditions", MergeKey("type"))];
 const NODE_SPEC: Lists = &[("podCIDRs", Set)];
 
 /// core/v1 NodeStatus.
-const NODE_STATUS: Lists = &[
-    ("conditions", MergeKey("type")),
-    ("addresses", MergeKey("type")),
-];
+const NODE_STATUS: Lists = &[("conditions", MergeKey("type")), ("addresses", MergeKey("type"))];
 
 /// core/v1 ServiceSpec.
 const SERVICE_SPEC: Lists = &[("ports", MergeKey("port"))];
@@ -122,9 +119,7 @@ impl Struct {
     }
 }
 
-use Struct::{
-    Conditions, NodeSpec, NodeStatus, ObjectMeta, PodSpec, PodStatus, ServiceAccount, ServiceSpec,
-};
+use Struct::{Conditions, NodeSpec, NodeStatus, ObjectMeta, PodSpec, PodStatus, ServiceAccount, ServiceSpec};
 
 /// Where each kind embeds the structs above: (kind, path of the struct, the struct).
 /// Kind `*` applies to every kind, known or not: every object has an ObjectMeta.
@@ -170,20 +165,13 @@ const EMBEDDED: &[(&str, &str, Struct)] = &[
 /// The strategy of the list at `path` in an object of `kind`; `None` means "replace".
 pub(crate) fn list_strategy(kind: &str, path: &str) -> Option<ListStrategy> {
     embeddings(kind, path).find_map(|(embedded, relative)| {
-        embedded
-            .lists()
-            .iter()
-            .find(|(list, _)| *list == relative)
-            .map(|(_, strategy)| *strategy)
+        embedded.lists().iter().find(|(list, _)| *list == relative).map(|(_, strategy)| *strategy)
     })
 }
 
 /// Each struct of the table that `path` (in an object of `kind`) lies in, with the path
 /// relative to that struct.
-pub(crate) fn embeddings<'a>(
-    kind: &'a str,
-    path: &'a str,
-) -> impl Iterator<Item = (Struct, &'a str)> + 'a {
+pub(crate) fn embeddings<'a>(kind: &'a str, path: &'a str) -> impl Iterator<Item = (Struct, &'a str)> + 'a {
     EMBEDDED
         .iter()
         .filter(move |(k, _, _)| *k == "*" || *k == kind)
@@ -216,10 +204,7 @@ mod tests {
     #[test]
     fn container_fields_are_found_through_the_list() {
         assert_eq!(
-            list_strategy(
-                "StatefulSet",
-                "spec.template.spec.initContainers.volumeMounts"
-            ),
+            list_strategy("StatefulSet", "spec.template.spec.initContainers.volumeMounts"),
             Some(MergeKey("mountPath"))
         );
     }
@@ -234,17 +219,11 @@ mod tests {
     #[test]
     fn metadata_lists_merge_for_every_kind() {
         assert_eq!(list_strategy("Widget", "metadata.finalizers"), Some(Set));
-        assert_eq!(
-            list_strategy("ConfigMap", "metadata.ownerReferences"),
-            Some(MergeKey("uid"))
-        );
+        assert_eq!(list_strategy("ConfigMap", "metadata.ownerReferences"), Some(MergeKey("uid")));
     }
 
     #[test]
     fn a_pod_spec_path_means_nothing_in_an_unknown_kind() {
-        assert_eq!(
-            list_strategy("Widget", "spec.template.spec.containers"),
-            None
-        );
+        assert_eq!(list_strategy("Widget", "spec.template.spec.containers"), None);
     }
 }

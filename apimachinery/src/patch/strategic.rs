@@ -42,12 +42,7 @@ struct Merger<'a> {
 
 impl Merger<'_> {
     /// `mergeMap`: directives first, then each patch field.
-    fn merge_map(
-        &self,
-        mut original: Object,
-        mut patch: Object,
-        path: &str,
-    ) -> Result<Object, PatchError> {
+    fn merge_map(&self, mut original: Object, mut patch: Object, path: &str) -> Result<Object, PatchError> {
         if let Some(directive) = patch.get(DIRECTIVE).cloned() {
             return self.map_directive(&directive, patch, path);
         }
@@ -60,12 +55,7 @@ impl Merger<'_> {
     }
 
     /// `$patch` on a map: `replace` takes the patch as the whole map, `delete` empties it.
-    fn map_directive(
-        &self,
-        directive: &Value,
-        mut patch: Object,
-        path: &str,
-    ) -> Result<Object, PatchError> {
+    fn map_directive(&self, directive: &Value, mut patch: Object, path: &str) -> Result<Object, PatchError> {
         match directive.as_str() {
             Some("replace") => {
                 patch.shift_remove(DIRECTIVE);
@@ -76,16 +66,10 @@ impl Merger<'_> {
         }
     }
 
-    fn merge_field(
-        &self,
-        original: &mut Object,
-        key: String,
-        value: Value,
-        path: &str,
-    ) -> Result<(), PatchError> {
+    fn merge_field(&self, original: &mut Object, key: String, value: Value, path: &str) -> Result<(), PatchError> {
         if key.starts_with(DELETE_FROM_PRIMITIVE_LIST) {
-            let field = directive_field(&key, DELETE_FROM_PRIMITIVE_LIST)
-                .ok_or(PatchError::BadDeleteFromPrimitiveList)?;
+            let field =
+                directive_field(&key, DELETE_FROM_PRIMITIVE_LIST).ok_or(PatchError::BadDeleteFromPrimitiveList)?;
             return delete_from_primitive_list(original, field, value);
         }
         if value.is_null() {
@@ -109,12 +93,8 @@ impl Merger<'_> {
     /// Two values for the same field: maps merge, lists follow their strategy, else the patch wins.
     fn merge_value(&self, current: Value, patch: Value, path: &str) -> Result<Value, PatchError> {
         match (current, patch) {
-            (Value::Object(current), Value::Object(patch)) => {
-                self.merge_map(current, patch, path).map(Value::Object)
-            }
-            (Value::Array(current), Value::Array(patch)) => {
-                self.merge_list(current, patch, path).map(Value::Array)
-            }
+            (Value::Object(current), Value::Object(patch)) => self.merge_map(current, patch, path).map(Value::Object),
+            (Value::Array(current), Value::Array(patch)) => self.merge_list(current, patch, path).map(Value::Array),
             (_, patch) => self.clean(patch, path),
         }
     }
@@ -142,12 +122,7 @@ impl Merger<'_> {
     }
 
     /// Two lists for the same field: merged if the schema says so, else replaced.
-    fn merge_list(
-        &self,
-        current: Vec<Value>,
-        patch: Vec<Value>,
-        path: &str,
-    ) -> Result<Vec<Value>, PatchError> {
+    fn merge_list(&self, current: Vec<Value>, patch: Vec<Value>, path: &str) -> Result<Vec<Value>, PatchError> {
         match list_strategy(self.kind, path) {
             Some(strategy) => self.merge_slice(current, patch, strategy, path),
             None => self.clean_list(patch, path),
@@ -168,9 +143,7 @@ impl Merger<'_> {
         if element_kind(&current, &patch)? != JsonKind::Object {
             return normalize_order(union(&current, &patch), &patch, &current, None);
         }
-        let key = strategy
-            .merge_key()
-            .ok_or_else(|| PatchError::NoMergeKeyDeclared(path.to_string()))?;
+        let key = strategy.merge_key().ok_or_else(|| PatchError::NoMergeKeyDeclared(path.to_string()))?;
         self.merge_object_list(current, patch, key, path)
     }
 
@@ -187,9 +160,7 @@ impl Merger<'_> {
             let Value::Object(element) = element else {
                 return Err(type_mismatch("map[string]interface {}", &element));
             };
-            let wanted = element
-                .get(key)
-                .ok_or_else(|| missing_merge_key(&element, key))?;
+            let wanted = element.get(key).ok_or_else(|| missing_merge_key(&element, key))?;
             match merged.iter().position(|e| has_key_value(e, key, wanted)) {
                 Some(i) => {
                     let existing = std::mem::take(&mut merged[i]);
@@ -220,9 +191,7 @@ impl Merger<'_> {
             match list_directive(directive, &element)? {
                 ListDirective::Replace => replace = true,
                 ListDirective::Delete => {
-                    let wanted = element
-                        .get(key)
-                        .ok_or_else(|| missing_merge_key_in(&element, key))?;
+                    let wanted = element.get(key).ok_or_else(|| missing_merge_key_in(&element, key))?;
                     current.retain(|e| !has_key_value(e, key, wanted));
                 }
             }
@@ -235,21 +204,11 @@ impl Merger<'_> {
 
     /// `mergePatchIntoOriginal`: each `$setElementOrder/<field>` merges that field's
     /// list and sorts it by the order given.
-    fn apply_element_orders(
-        &self,
-        original: &mut Object,
-        patch: &mut Object,
-        path: &str,
-    ) -> Result<(), PatchError> {
-        let directives: Vec<String> = patch
-            .keys()
-            .filter(|k| k.starts_with(SET_ELEMENT_ORDER))
-            .cloned()
-            .collect();
+    fn apply_element_orders(&self, original: &mut Object, patch: &mut Object, path: &str) -> Result<(), PatchError> {
+        let directives: Vec<String> = patch.keys().filter(|k| k.starts_with(SET_ELEMENT_ORDER)).cloned().collect();
         for directive in directives {
             let order = patch.shift_remove(&directive).unwrap_or_default();
-            let field = directive_field(&directive, SET_ELEMENT_ORDER)
-                .ok_or(PatchError::BadSetElementOrder)?;
+            let field = directive_field(&directive, SET_ELEMENT_ORDER).ok_or(PatchError::BadSetElementOrder)?;
             self.apply_element_order(original, patch, field, order, path)?;
         }
         Ok(())
@@ -273,9 +232,7 @@ impl Merger<'_> {
         let merged = match list_strategy(self.kind, &child) {
             Some(strategy) => self.merge_in_order(live, patch_list, &order, strategy, &child)?,
             // An order for a list Go would not merge has nothing to sort: plain replace.
-            None => patch_list
-                .map(|list| self.clean_list(list, &child))
-                .transpose()?,
+            None => patch_list.map(|list| self.clean_list(list, &child)).transpose()?,
         };
         if let Some(merged) = merged {
             original.insert(field.to_string(), Value::Array(merged));
@@ -298,18 +255,14 @@ impl Merger<'_> {
         let merged = match (live, patch) {
             (None, None) => return Ok(None),
             (Some(live), None) => live,
-            (live, Some(patch)) => {
-                self.merge_slice(live.unwrap_or_default(), patch, strategy, path)?
-            }
+            (live, Some(patch)) => self.merge_slice(live.unwrap_or_default(), patch, strategy, path)?,
         };
         // Go picks map or scalar handling from the first element of either input list.
         let first = live_items.iter().chain(&patch_items).next();
         let key = match first {
-            Some(Value::Object(_)) => Some(
-                strategy
-                    .merge_key()
-                    .ok_or_else(|| PatchError::NoMergeKeyDeclared(path.to_string()))?,
-            ),
+            Some(Value::Object(_)) => {
+                Some(strategy.merge_key().ok_or_else(|| PatchError::NoMergeKeyDeclared(path.to_string()))?)
+            }
             _ => None,
         };
         normalize_order(merged, order, &live_items, key).map(Some)
@@ -327,10 +280,7 @@ fn list_directive(directive: &Value, element: &Value) -> Result<ListDirective, P
         Some("replace") => Ok(ListDirective::Replace),
         Some("delete") => Ok(ListDirective::Delete),
         Some("merge") => Err(PatchError::MergeDirectiveInList),
-        _ => Err(PatchError::UnknownDirective {
-            directive: display_scalar(directive),
-            element: element.to_string(),
-        }),
+        _ => Err(PatchError::UnknownDirective { directive: display_scalar(directive), element: element.to_string() }),
     }
 }
 
@@ -358,11 +308,7 @@ fn apply_retain_keys(original: &mut Object, patch: &mut Object) -> Result<(), Pa
 }
 
 /// `$deleteFromPrimitiveList/<field>`: remove these scalars from the live list.
-fn delete_from_primitive_list(
-    original: &mut Object,
-    field: &str,
-    value: Value,
-) -> Result<(), PatchError> {
+fn delete_from_primitive_list(original: &mut Object, field: &str, value: Value) -> Result<(), PatchError> {
     let Value::Array(doomed) = value else {
         return Err(PatchError::BadDeleteFromPrimitiveList);
     };
@@ -373,18 +319,11 @@ fn delete_from_primitive_list(
 }
 
 /// `validatePatchWithSetOrderList`: the patch list must follow the given order.
-fn validate_patch_with_order(
-    patch: &[Value],
-    order: &[Value],
-    key: Option<&str>,
-) -> Result<(), PatchError> {
+fn validate_patch_with_order(patch: &[Value], order: &[Value], key: Option<&str>) -> Result<(), PatchError> {
     if patch.is_empty() || order.is_empty() {
         return Ok(());
     }
-    let entries: Vec<&Value> = patch
-        .iter()
-        .filter(|e| key.is_none() || !is_delete_entry(e))
-        .collect();
+    let entries: Vec<&Value> = patch.iter().filter(|e| key.is_none() || !is_delete_entry(e)).collect();
     let (mut in_patch, mut in_order) = (0, 0);
     while in_patch < entries.len() && in_order < order.len() {
         if entries[in_patch].get(DIRECTIVE).is_some() {
@@ -409,12 +348,8 @@ fn merge_key_equal(left: &Value, right: &Value, key: Option<&str>) -> Result<boo
     let Some(key) = key else {
         return Ok(same_value(left, right));
     };
-    let left_key = left
-        .get(key)
-        .ok_or_else(|| missing_merge_key_in(left, key))?;
-    let right_key = right
-        .get(key)
-        .ok_or_else(|| missing_merge_key_in(right, key))?;
+    let left_key = left.get(key).ok_or_else(|| missing_merge_key_in(left, key))?;
+    let right_key = right.get(key).ok_or_else(|| missing_merge_key_in(right, key))?;
     Ok(same_value(left_key, right_key))
 }
 
@@ -431,9 +366,8 @@ fn normalize_order(
             require_merge_key(item, key)?;
         }
     }
-    let (mut from_patch, mut live_only): (Vec<Value>, Vec<Value>) = merged
-        .into_iter()
-        .partition(|item| index_in(patch_order, item, key).is_some());
+    let (mut from_patch, mut live_only): (Vec<Value>, Vec<Value>) =
+        merged.into_iter().partition(|item| index_in(patch_order, item, key).is_some());
     sort_by_position(&mut from_patch, patch_order, key);
     sort_by_position(&mut live_only, live_order, key);
     Ok(interleave(live_only, from_patch, live_order, key))
@@ -445,12 +379,7 @@ fn sort_by_position(items: &mut [Value], order: &[Value], key: Option<&str>) {
 
 /// `mergeSortedSlice`: a live-only item goes first only when both it and the next patch
 /// item are in the live list and it comes earlier there; new items thus go first.
-fn interleave(
-    left: Vec<Value>,
-    right: Vec<Value>,
-    order: &[Value],
-    key: Option<&str>,
-) -> Vec<Value> {
+fn interleave(left: Vec<Value>, right: Vec<Value>, order: &[Value], key: Option<&str>) -> Vec<Value> {
     let mut out = Vec::with_capacity(left.len() + right.len());
     let mut left = left.into_iter().peekable();
     let mut right = right.into_iter().peekable();
@@ -472,13 +401,12 @@ fn interleave(
 /// Where `item` sits in `list`: by merge key for objects, by value for scalars.
 fn index_in(list: &[Value], item: &Value, key: Option<&str>) -> Option<usize> {
     let wanted = identity(item, key);
-    list.iter()
-        .position(|candidate| match (identity(candidate, key), wanted) {
-            (Some(a), Some(b)) => same_value(a, b),
-            // Go compares two missing merge keys as equal (nil == nil).
-            (None, None) => true,
-            _ => false,
-        })
+    list.iter().position(|candidate| match (identity(candidate, key), wanted) {
+        (Some(a), Some(b)) => same_value(a, b),
+        // Go compares two missing merge keys as equal (nil == nil).
+        (None, None) => true,
+        _ => false,
+    })
 }
 
 fn identity<'v>(item: &'v Value, key: Option<&str>) -> Option<&'v Value> {
@@ -530,11 +458,7 @@ fn directive_field<'k>(key: &'k str, prefix: &str) -> Option<&'k str> {
 }
 
 fn child_path(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
 }
 
 /// The JSON types, as far as merging lists cares.
@@ -582,9 +506,7 @@ fn element_kind(current: &[Value], patch: &[Value]) -> Result<JsonKind, PatchErr
     }
     if kinds.any(|kind| kind != first) {
         let lists = [Value::Array(current.to_vec()), Value::Array(patch.to_vec())];
-        return Err(PatchError::MixedListElements(
-            Value::Array(lists.to_vec()).to_string(),
-        ));
+        return Err(PatchError::MixedListElements(Value::Array(lists.to_vec()).to_string()));
     }
     Ok(first)
 }
@@ -598,17 +520,11 @@ fn require_merge_key(item: &Value, key: &str) -> Result<(), PatchError> {
 }
 
 fn missing_merge_key(element: &Object, key: &str) -> PatchError {
-    PatchError::MissingMergeKey {
-        element: Value::Object(element.clone()).to_string(),
-        key: key.to_string(),
-    }
+    PatchError::MissingMergeKey { element: Value::Object(element.clone()).to_string(), key: key.to_string() }
 }
 
 fn missing_merge_key_in(element: &Value, key: &str) -> PatchError {
-    PatchError::MissingMergeKey {
-        element: element.to_string(),
-        key: key.to_string(),
-    }
+    PatchError::MissingMergeKey { element: element.to_string(), key: key.to_string() }
 }
 
 fn unknown_directive(directive: &Value, element: &Object) -> PatchError {
@@ -619,18 +535,12 @@ fn unknown_directive(directive: &Value, element: &Object) -> PatchError {
 }
 
 fn type_mismatch(expected: &'static str, found: &Value) -> PatchError {
-    PatchError::TypeMismatch {
-        expected,
-        found: JsonKind::of(found).go_name(),
-    }
+    PatchError::TypeMismatch { expected, found: JsonKind::of(found).go_name() }
 }
 
 /// A directive value as Go's `%s` prints it: strings bare, others as JSON.
 fn display_scalar(value: &Value) -> String {
-    value
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| value.to_string())
+    value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string())
 }
 
 #[cfg(test)]

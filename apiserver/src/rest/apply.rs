@@ -72,7 +72,12 @@ async fn attempt(call: &Call<'_>, applied: &Value) -> Result<Response, ApiError>
 }
 
 fn invalid(call: &Call<'_>, cause: FieldError) -> ApiError {
-    ApiError::Invalid { group: call.kind.group.into(), kind: call.kind.kind.into(), name: call.name().into(), causes: vec![cause] }
+    ApiError::Invalid {
+        group: call.kind.group.into(),
+        kind: call.kind.kind.into(),
+        name: call.name().into(),
+        causes: vec![cause],
+    }
 }
 
 /// Conflicts are a 409 whose causes name each field and its manager, as Kubernetes sends.

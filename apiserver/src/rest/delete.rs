@@ -210,9 +210,10 @@ fn add_finalizer(obj: &mut Value, f: &str) {
     let m = meta::metadata_mut(obj);
     let list = m.entry("finalizers").or_insert_with(|| Value::Array(vec![]));
     if let Value::Array(items) = list
-        && !items.iter().any(|i| i == f) {
-            items.push(Value::String(f.into()));
-        }
+        && !items.iter().any(|i| i == f)
+    {
+        items.push(Value::String(f.into()));
+    }
 }
 
 fn gone(call: &Call<'_>, name: &str, e: StorageError) -> ApiError {

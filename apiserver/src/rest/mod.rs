@@ -152,9 +152,10 @@ async fn dispatch(
     let output = Output::negotiate(accept, &params);
     let call = Call { api, kind, info, params, headers: headers.clone(), output };
     if let Some(sub) = call.info.subresource.as_deref()
-        && let Some(resp) = special_subresource(&call, sub, &body).await {
-            return resp;
-        }
+        && let Some(resp) = special_subresource(&call, sub, &body).await
+    {
+        return resp;
+    }
     match call.info.verb {
         Verb::Get => read::get(&call).await,
         Verb::List => read::list(&call).await,

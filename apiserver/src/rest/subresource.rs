@@ -29,9 +29,10 @@ pub async fn bind(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> {
     let node = node.ok_or_else(|| ApiError::BadRequest("Binding target.name: Required value".into()))?;
     let (mut pod, stored) = call.load(call.name()).await?;
     if let Some(uid) = binding.pointer("/metadata/uid").and_then(Value::as_str)
-        && meta::str_at(&pod, &["metadata", "uid"]) != Some(uid) {
-            return Err(call.conflict(call.name(), "the UID in the binding does not match the pod"));
-        }
+        && meta::str_at(&pod, &["metadata", "uid"]) != Some(uid)
+    {
+        return Err(call.conflict(call.name(), "the UID in the binding does not match the pod"));
+    }
     if let Some(current) = meta::str_at(&pod, &["spec", "nodeName"]).filter(|n| !n.is_empty()) {
         return Err(
             call.conflict(call.name(), format!("pod {} is already assigned to node \"{current}\"", call.name()))
@@ -107,9 +108,10 @@ pub async fn write_scale(call: &Call<'_>, body: &[u8], patch: bool) -> Result<Re
     let current = scale_of(&old);
     let scale = if patch { patched(call, &current, body)? } else { body_json(body)? };
     if let Some(rv) = meta::resource_version(&scale)
-        && rv != stored.revision.to_string() {
-            return Err(call.conflict(call.name(), STALE));
-        }
+        && rv != stored.revision.to_string()
+    {
+        return Err(call.conflict(call.name(), STALE));
+    }
     let replicas = scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
     if replicas < 0 {
         return Err(ApiError::Invalid {

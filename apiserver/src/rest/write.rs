@@ -69,9 +69,10 @@ pub async fn update(call: &Call<'_>, body: &[u8]) -> Result<Response, ApiError> 
     let obj = read_object(call, body)?;
     let (old, stored) = call.load(call.name()).await?;
     if let Some(rv) = meta::resource_version(&obj)
-        && rv != stored.revision.to_string() {
-            return Err(call.conflict(call.name(), STALE));
-        }
+        && rv != stored.revision.to_string()
+    {
+        return Err(call.conflict(call.name(), STALE));
+    }
     let (obj, warnings) = replace(call, obj, &old, &stored, Ownership::Record).await?;
     Ok(respond(StatusCode::OK, &render_one(call.kind, obj, call.output), &warnings))
 }

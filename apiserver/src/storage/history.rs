@@ -42,9 +42,10 @@ impl History {
     pub fn publish(&self, event: Event) {
         let mut inner = self.lock();
         if inner.events.len() == self.capacity
-            && let Some(old) = inner.events.pop_front() {
-                inner.floor = old.revision;
-            }
+            && let Some(old) = inner.events.pop_front()
+        {
+            inner.floor = old.revision;
+        }
         inner.events.push_back(event.clone());
         // No receivers is normal; the history still keeps the event.
         let _ = self.live.send(event);

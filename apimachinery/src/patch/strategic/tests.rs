@@ -11,9 +11,7 @@ fn smp(kind: &str, doc: Value, patch: Value) -> Value {
 }
 
 fn smp_error(kind: &str, doc: Value, patch: Value) -> String {
-    strategic_merge_patch(kind, &doc, &patch)
-        .expect_err("patch should fail")
-        .to_string()
+    strategic_merge_patch(kind, &doc, &patch).expect_err("patch should fail").to_string()
 }
 
 fn assert_no_directives(value: &Value) {
@@ -30,11 +28,7 @@ fn assert_no_directives(value: &Value) {
 }
 
 fn names(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .expect("a list")
-        .iter()
-        .map(|item| item["name"].as_str().expect("a name"))
-        .collect()
+    list.as_array().expect("a list").iter().map(|item| item["name"].as_str().expect("a name")).collect()
 }
 
 fn deployment(containers: Value) -> Value {
@@ -76,14 +70,8 @@ fn kubectl_apply_of_a_changed_image_keeps_the_other_container_fields() {
     let result = smp("Deployment", doc, patch);
     let mut expected_container = web_container();
     expected_container["image"] = json!("nginx:1.25");
-    assert_eq!(
-        result["spec"]["template"]["spec"]["containers"],
-        json!([expected_container])
-    );
-    assert_eq!(
-        result["spec"]["template"]["spec"]["restartPolicy"],
-        "Always"
-    );
+    assert_eq!(result["spec"]["template"]["spec"]["containers"], json!([expected_container]));
+    assert_eq!(result["spec"]["template"]["spec"]["restartPolicy"], "Always");
     assert_eq!(result["spec"]["replicas"], 2);
     assert_eq!(
         result["metadata"]["annotations"],
@@ -117,10 +105,7 @@ fn a_new_item_after_a_patched_live_item_follows_it() {
     let doc = json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}});
     let patch = json!({"spec": {"containers": [{"name": "b", "image": "y"}, {"name": "d"}]}});
     let result = smp("Pod", doc, patch);
-    assert_eq!(
-        names(&result["spec"]["containers"]),
-        vec!["a", "b", "d", "c"]
-    );
+    assert_eq!(names(&result["spec"]["containers"]), vec!["a", "b", "d", "c"]);
 }
 
 #[test]
@@ -153,10 +138,7 @@ fn kubectl_apply_removing_a_container_sends_a_delete_directive() {
         "containers": [{"$patch": "delete", "name": "b"}]
     }}}});
     let result = smp("Deployment", doc, patch);
-    assert_eq!(
-        names(&result["spec"]["template"]["spec"]["containers"]),
-        vec!["a"]
-    );
+    assert_eq!(names(&result["spec"]["template"]["spec"]["containers"]), vec!["a"]);
 }
 
 #[test]
@@ -181,8 +163,7 @@ fn kubectl_apply_removing_an_env_var_merges_inside_the_container() {
 #[test]
 fn env_vars_merge_by_name() {
     let doc = json!({"spec": {"containers": [web_container()]}});
-    let patch =
-        json!({"spec": {"containers": [{"name": "web", "env": [{"name": "A", "value": "9"}]}]}});
+    let patch = json!({"spec": {"containers": [{"name": "web", "env": [{"name": "A", "value": "9"}]}]}});
     let result = smp("Pod", doc, patch);
     assert_eq!(
         result["spec"]["containers"][0]["env"],
@@ -200,14 +181,8 @@ fn volume_mounts_merge_by_mount_path_and_ports_by_container_port() {
     }]}});
     let result = smp("Pod", doc, patch);
     let container = &result["spec"]["containers"][0];
-    assert_eq!(
-        container["volumeMounts"],
-        json!([{"name": "data", "mountPath": "/data", "readOnly": true}])
-    );
-    assert_eq!(
-        container["ports"],
-        json!([{"containerPort": 80, "protocol": "TCP", "name": "http"}])
-    );
+    assert_eq!(container["volumeMounts"], json!([{"name": "data", "mountPath": "/data", "readOnly": true}]));
+    assert_eq!(container["ports"], json!([{"containerPort": 80, "protocol": "TCP", "name": "http"}]));
 }
 
 #[test]
@@ -239,10 +214,7 @@ fn nulls_inside_a_new_value_are_dropped() {
     let doc = json!({"metadata": {"name": "x"}});
     let patch = json!({"metadata": {"labels": {"a": null, "b": "c"}}});
     let result = smp("Pod", doc, patch);
-    assert_eq!(
-        result,
-        json!({"metadata": {"name": "x", "labels": {"b": "c"}}})
-    );
+    assert_eq!(result, json!({"metadata": {"name": "x", "labels": {"b": "c"}}}));
 }
 
 #[test]
@@ -288,10 +260,7 @@ fn tolerations_are_replaced_whole() {
     let doc = json!({"spec": {"tolerations": [{"key": "a", "operator": "Exists"}]}});
     let patch = json!({"spec": {"tolerations": [{"key": "b", "operator": "Exists"}]}});
     let result = smp("Pod", doc, patch);
-    assert_eq!(
-        result["spec"]["tolerations"],
-        json!([{"key": "b", "operator": "Exists"}])
-    );
+    assert_eq!(result["spec"]["tolerations"], json!([{"key": "b", "operator": "Exists"}]));
 }
 
 #[test]
@@ -308,10 +277,7 @@ fn node_taints_are_replaced_but_addresses_merge_by_type() {
         "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.2"}]}
     });
     let result = smp("Node", doc, patch);
-    assert_eq!(
-        result["spec"]["taints"],
-        json!([{"key": "b", "effect": "NoExecute"}])
-    );
+    assert_eq!(result["spec"]["taints"], json!([{"key": "b", "effect": "NoExecute"}]));
     assert_eq!(
         result["status"]["addresses"],
         json!([
@@ -346,10 +312,7 @@ fn service_ports_merge_by_port() {
     let doc = json!({"spec": {"ports": [{"port": 80, "targetPort": 8080}, {"port": 443}]}});
     let patch = json!({"spec": {"ports": [{"port": 80, "targetPort": 9090}]}});
     let result = smp("Service", doc, patch);
-    assert_eq!(
-        result["spec"]["ports"],
-        json!([{"port": 80, "targetPort": 9090}, {"port": 443}])
-    );
+    assert_eq!(result["spec"]["ports"], json!([{"port": 80, "targetPort": 9090}, {"port": 443}]));
 }
 
 #[test]
@@ -413,10 +376,7 @@ fn retain_keys_clears_the_keys_not_listed() {
 fn retain_keys_rejects_a_patch_setting_an_unlisted_key() {
     let doc = json!({"spec": {"strategy": {"type": "RollingUpdate"}}});
     let patch = json!({"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {}}}});
-    assert_eq!(
-        smp_error("Deployment", doc, patch),
-        "invalid patch format of retainKeys"
-    );
+    assert_eq!(smp_error("Deployment", doc, patch), "invalid patch format of retainKeys");
 }
 
 #[test]
@@ -424,10 +384,7 @@ fn an_unknown_kind_merges_maps_but_replaces_lists() {
     let doc = json!({"spec": {"a": {"x": 1}, "items": [{"name": "a", "v": 1}]}});
     let patch = json!({"spec": {"a": {"y": 2}, "items": [{"name": "a", "w": 2}]}});
     let result = smp("Widget", doc, patch);
-    assert_eq!(
-        result,
-        json!({"spec": {"a": {"x": 1, "y": 2}, "items": [{"name": "a", "w": 2}]}})
-    );
+    assert_eq!(result, json!({"spec": {"a": {"x": 1, "y": 2}, "items": [{"name": "a", "w": 2}]}}));
 }
 
 #[test]
@@ -464,30 +421,21 @@ fn a_changed_type_takes_the_patch_value() {
 fn a_merged_list_element_without_its_merge_key_is_an_error() {
     let doc = json!({"spec": {"containers": [{"name": "a"}]}});
     let patch = json!({"spec": {"containers": [{"image": "x"}]}});
-    assert_eq!(
-        smp_error("Pod", doc, patch),
-        "map: {\"image\":\"x\"} does not contain declared merge key: name"
-    );
+    assert_eq!(smp_error("Pod", doc, patch), "map: {\"image\":\"x\"} does not contain declared merge key: name");
 }
 
 #[test]
 fn an_unknown_patch_directive_is_an_error() {
     let doc = json!({"metadata": {"labels": {}}});
     let patch = json!({"metadata": {"labels": {"$patch": "frob"}}});
-    assert_eq!(
-        smp_error("Pod", doc, patch),
-        "unknown patch type: frob in map: {\"$patch\":\"frob\"}"
-    );
+    assert_eq!(smp_error("Pod", doc, patch), "unknown patch type: frob in map: {\"$patch\":\"frob\"}");
 }
 
 #[test]
 fn merge_directive_in_a_list_is_an_error() {
     let doc = json!({"spec": {"containers": [{"name": "a"}]}});
     let patch = json!({"spec": {"containers": [{"$patch": "merge"}]}});
-    assert_eq!(
-        smp_error("Pod", doc, patch),
-        "merging lists cannot yet be specified in the patch"
-    );
+    assert_eq!(smp_error("Pod", doc, patch), "merging lists cannot yet be specified in the patch");
 }
 
 #[test]
@@ -509,14 +457,8 @@ fn mixed_element_types_in_a_merged_list_are_an_error() {
 
 #[test]
 fn documents_and_patches_must_be_objects() {
-    assert_eq!(
-        smp_error("Pod", json!([]), json!({})),
-        "invalid JSON document"
-    );
-    assert_eq!(
-        smp_error("Pod", json!({}), json!("x")),
-        "invalid JSON document"
-    );
+    assert_eq!(smp_error("Pod", json!([]), json!({})), "invalid JSON document");
+    assert_eq!(smp_error("Pod", json!({}), json!("x")), "invalid JSON document");
 }
 
 #[test]
@@ -552,11 +494,7 @@ fn kubectl_apply_adding_an_env_var_keeps_the_applied_order() {
 #[test]
 fn a_new_finalizer_goes_first_unless_an_order_is_given() {
     let doc = json!({"metadata": {"finalizers": ["a", "b"]}});
-    let unordered = smp(
-        "Pod",
-        doc.clone(),
-        json!({"metadata": {"finalizers": ["c"]}}),
-    );
+    let unordered = smp("Pod", doc.clone(), json!({"metadata": {"finalizers": ["c"]}}));
     assert_eq!(unordered["metadata"]["finalizers"], json!(["c", "a", "b"]));
     let ordered = smp(
         "Pod",
