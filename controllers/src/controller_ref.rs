@@ -7,10 +7,7 @@ use serde_json::{Value, json};
 
 /// The owner reference with `controller: true`, if any.
 pub fn controller_of(meta: &ObjectMeta) -> Option<&OwnerReference> {
-    meta.owner_references
-        .iter()
-        .flatten()
-        .find(|r| r.controller == Some(true))
+    meta.owner_references.iter().flatten().find(|r| r.controller == Some(true))
 }
 
 /// Whether the object's controller is the owner with this UID.
@@ -73,30 +70,16 @@ pub fn claim(owner: Owner<'_>, child: &ObjectMeta, selected: bool) -> Claim {
 /// A merge patch giving `child` the controller reference `owner_ref`, guarded by the child's
 /// resourceVersion so that a concurrent change makes it fail rather than be lost.
 pub fn adopt_patch(child: &ObjectMeta, owner_ref: &OwnerReference) -> Value {
-    let mut refs: Vec<OwnerReference> = child
-        .owner_references
-        .iter()
-        .flatten()
-        .filter(|r| r.uid != owner_ref.uid)
-        .cloned()
-        .collect();
+    let mut refs: Vec<OwnerReference> =
+        child.owner_references.iter().flatten().filter(|r| r.uid != owner_ref.uid).cloned().collect();
     refs.push(owner_ref.clone());
     json!({"metadata": {"ownerReferences": refs, "resourceVersion": child.resource_version}})
 }
 
 /// A merge patch removing the owner with `owner_uid` from `child`'s references.
 pub fn release_patch(child: &ObjectMeta, owner_uid: &str) -> Value {
-    let refs: Vec<&OwnerReference> = child
-        .owner_references
-        .iter()
-        .flatten()
-        .filter(|r| r.uid != owner_uid)
-        .collect();
-    let refs = if refs.is_empty() {
-        Value::Null
-    } else {
-        json!(refs)
-    };
+    let refs: Vec<&OwnerReference> = child.owner_references.iter().flatten().filter(|r| r.uid != owner_uid).collect();
+    let refs = if refs.is_empty() { Value::Null } else { json!(refs) };
     json!({"metadata": {"ownerReferences": refs, "resourceVersion": child.resource_version}})
 }
 
@@ -105,24 +88,15 @@ mod tests {
     use super::*;
 
     fn owner(deleting: bool) -> Owner<'static> {
-        Owner {
-            uid: "rs-1",
-            namespace: "default",
-            deleting,
-        }
+        Owner { uid: "rs-1", namespace: "default", deleting }
     }
 
     fn child(controller_uid: Option<&str>) -> ObjectMeta {
         ObjectMeta {
             namespace: Some("default".into()),
             resource_version: Some("7".into()),
-            owner_references: controller_uid.map(|uid| {
-                vec![OwnerReference {
-                    uid: uid.into(),
-                    controller: Some(true),
-                    ..Default::default()
-                }]
-            }),
+            owner_references: controller_uid
+                .map(|uid| vec![OwnerReference { uid: uid.into(), controller: Some(true), ..Default::default() }]),
             ..Default::default()
         }
     }

@@ -36,11 +36,7 @@ impl Expectations {
 
     /// Whether the owner may be synced: nothing outstanding, or outstanding too long.
     pub fn satisfied(&self, owner: &str) -> bool {
-        self.with(|m| {
-            m.get(owner).is_none_or(|e| {
-                (e.adds <= 0 && e.deletes.is_empty()) || e.since.elapsed() > TIMEOUT
-            })
-        })
+        self.with(|m| m.get(owner).is_none_or(|e| (e.adds <= 0 && e.deletes.is_empty()) || e.since.elapsed() > TIMEOUT))
     }
 
     /// Records `n` creations about to be issued (before issuing them).
@@ -54,11 +50,7 @@ impl Expectations {
     }
 
     fn set(&self, owner: &str, adds: i64, deletes: HashSet<String>) {
-        let entry = Entry {
-            adds,
-            deletes,
-            since: Instant::now(),
-        };
+        let entry = Entry { adds, deletes, since: Instant::now() };
         self.with(|m| m.insert(owner.to_string(), entry));
     }
 
@@ -88,11 +80,7 @@ impl Expectations {
 
 /// `namespace/name` of an object.
 pub fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
-    format!(
-        "{}/{}",
-        meta.namespace.as_deref().unwrap_or_default(),
-        meta.name.as_deref().unwrap_or_default()
-    )
+    format!("{}/{}", meta.namespace.as_deref().unwrap_or_default(), meta.name.as_deref().unwrap_or_default())
 }
 
 /// Feeds a child watch into the expectations of the owners of one kind.
@@ -105,17 +93,12 @@ impl ChildObserver {
     fn owner_key<K: Resource>(&self, child: &K) -> Option<String> {
         let meta = child.meta();
         let r = controller_of(meta).filter(|r| r.kind == self.owner_kind)?;
-        Some(format!(
-            "{}/{}",
-            meta.namespace.as_deref().unwrap_or_default(),
-            r.name
-        ))
+        Some(format!("{}/{}", meta.namespace.as_deref().unwrap_or_default(), r.name))
     }
 
     fn deleted_child<K: Resource>(&self, child: &K) {
         if let Some(owner) = self.owner_key(child) {
-            self.expectations
-                .deletion_observed(&owner, &key_of(child.meta()));
+            self.expectations.deletion_observed(&owner, &key_of(child.meta()));
         }
     }
 }
@@ -138,6 +121,27 @@ impl<K: Resource> Observer<K> for ChildObserver {
 
     fn deleted(&mut self, obj: &K) {
         self.deleted_child(obj);
+    }
+}
+
+/// The resourceVersion of each owner's last status write, so a sync never plans from a
+/// cached object older than its own last write.
+#[derive(Default)]
+pub struct Written(Mutex<HashMap<String, u64>>);
+
+impl Written {
+    pub fn record(&self, key: &str, rv: Option<&str>) {
+        if let (Some(v), Ok(mut m)) = (rv.and_then(|r| r.parse().ok()), self.0.lock()) {
+            m.insert(key.into(), v);
+        }
+    }
+
+    /// Whether the cached object is older than what we last wrote. Resource versions are the
+    /// store's revision numbers here (sled and etcd alike), so they compare as integers.
+    pub fn is_stale(&self, key: &str, cached_rv: Option<&str>) -> bool {
+        let cached: Option<u64> = cached_rv.and_then(|r| r.parse().ok());
+        let written = self.0.lock().ok().and_then(|m| m.get(key).copied());
+        matches!((cached, written), (Some(c), Some(w)) if c < w)
     }
 }
 

@@ -74,20 +74,13 @@ pub fn watch<K, O>(
     api: Api<K>,
     config: watcher::Config,
     observer: O,
-) -> (
-    Store<K>,
-    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
-)
+) -> (Store<K>, impl Stream<Item = Result<K, watcher::Error>> + Send + 'static)
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     O: Observer<K>,
 {
     let (reader, writer) = reflector::store();
-    let mut tracker = Tracker {
-        reader: reader.clone(),
-        observer,
-        relisted: HashSet::new(),
-    };
+    let mut tracker = Tracker { reader: reader.clone(), observer, relisted: HashSet::new() };
     let stream = watcher(api, config)
         .default_backoff()
         .map_ok(move |event| {

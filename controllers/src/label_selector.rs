@@ -9,17 +9,8 @@ pub type Labels = BTreeMap<String, String>;
 /// Whether `sel` selects `labels`. An empty selector selects everything, as in Kubernetes;
 /// a requirement with an unknown operator selects nothing.
 pub fn matches(sel: &LabelSelector, labels: &Labels) -> bool {
-    let by_label = sel
-        .match_labels
-        .iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
-    by_label
-        && sel
-            .match_expressions
-            .iter()
-            .flatten()
-            .all(|r| requirement_matches(r, labels))
+    let by_label = sel.match_labels.iter().flatten().all(|(k, v)| labels.get(k) == Some(v));
+    by_label && sel.match_expressions.iter().flatten().all(|r| requirement_matches(r, labels))
 }
 
 /// Whether a set-style selector (a ReplicationController's) selects `labels`.
@@ -29,8 +20,7 @@ pub fn matches_set(set: &Labels, labels: &Labels) -> bool {
 
 /// Whether the selector has neither labels nor expressions (it would select everything).
 pub fn is_empty(sel: &LabelSelector) -> bool {
-    sel.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
-        && sel.match_expressions.as_ref().is_none_or(Vec::is_empty)
+    sel.match_labels.as_ref().is_none_or(BTreeMap::is_empty) && sel.match_expressions.as_ref().is_none_or(Vec::is_empty)
 }
 
 fn requirement_matches(r: &LabelSelectorRequirement, labels: &Labels) -> bool {
@@ -56,10 +46,7 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn expr(key: &str, op: &str, values: &[&str]) -> LabelSelectorRequirement {
@@ -72,10 +59,7 @@ mod tests {
 
     #[test]
     fn match_labels_must_all_be_present() {
-        let sel = LabelSelector {
-            match_labels: Some(labels(&[("app", "web"), ("tier", "fe")])),
-            ..Default::default()
-        };
+        let sel = LabelSelector { match_labels: Some(labels(&[("app", "web"), ("tier", "fe")])), ..Default::default() };
         assert!(matches(&sel, &labels(&[("app", "web"), ("tier", "fe"), ("x", "y")])));
         assert!(!matches(&sel, &labels(&[("app", "web")])));
     }
@@ -83,10 +67,7 @@ mod tests {
     #[test]
     fn expressions_follow_kubernetes_operators() {
         let l = labels(&[("env", "prod")]);
-        let sel = |e| LabelSelector {
-            match_expressions: Some(vec![e]),
-            ..Default::default()
-        };
+        let sel = |e| LabelSelector { match_expressions: Some(vec![e]), ..Default::default() };
         assert!(matches(&sel(expr("env", "In", &["prod", "qa"])), &l));
         assert!(!matches(&sel(expr("env", "NotIn", &["prod"])), &l));
         assert!(matches(&sel(expr("zone", "NotIn", &["a"])), &l));

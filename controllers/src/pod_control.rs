@@ -63,10 +63,7 @@ where
     K: Resource + Clone + DeserializeOwned + Debug,
 {
     let dp = DeleteParams {
-        preconditions: uid.map(|u| Preconditions {
-            uid: Some(u.to_string()),
-            resource_version: None,
-        }),
+        preconditions: uid.map(|u| Preconditions { uid: Some(u.to_string()), resource_version: None }),
         ..Default::default()
     };
     match api.delete(name, &dp).await {
@@ -81,8 +78,7 @@ pub async fn merge_patch<K>(api: &Api<K>, name: &str, patch: &serde_json::Value)
 where
     K: Resource + Clone + DeserializeOwned + Debug,
 {
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
-        .await
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await
 }
 
 /// Creates `count` objects built by `make`, in Kubernetes' slow-start batches (1, 2, 4, ...),

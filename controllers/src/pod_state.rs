@@ -6,10 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// The pod's phase, "" when the status has none yet.
 pub fn phase(pod: &Pod) -> &str {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.phase.as_deref())
-        .unwrap_or_default()
+    pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or_default()
 }
 
 /// Whether deletion has started (metadata.deletionTimestamp is set).
@@ -30,9 +27,7 @@ pub fn is_active(pod: &Pod) -> bool {
 /// The pod's Ready condition when it is True: the time it became ready, if known.
 fn ready_condition(pod: &Pod) -> Option<Option<Timestamp>> {
     let conds = pod.status.as_ref()?.conditions.as_ref()?;
-    let c = conds
-        .iter()
-        .find(|c| c.type_ == "Ready" && c.status == "True")?;
+    let c = conds.iter().find(|c| c.type_ == "Ready" && c.status == "True")?;
     Some(c.last_transition_time.as_ref().map(|t| t.0))
 }
 
@@ -52,9 +47,7 @@ pub fn is_available(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> bool {
         None => false,
         Some(_) if min_ready_seconds <= 0 => true,
         Some(None) => false,
-        Some(Some(since)) => {
-            since + SignedDuration::from_secs(i64::from(min_ready_seconds)) <= now
-        }
+        Some(Some(since)) => since + SignedDuration::from_secs(i64::from(min_ready_seconds)) <= now,
     }
 }
 
@@ -75,17 +68,12 @@ pub fn restarts(pod: &Pod) -> i32 {
 
 /// The node the pod is bound to, if any.
 pub fn node_name(pod: &Pod) -> Option<&str> {
-    pod.spec
-        .as_ref()
-        .and_then(|s| s.node_name.as_deref())
-        .filter(|n| !n.is_empty())
+    pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty())
 }
 
 /// When the object was created (the epoch when unknown, so it sorts first).
 pub fn created(meta: &ObjectMeta) -> Timestamp {
-    meta.creation_timestamp
-        .as_ref()
-        .map_or(Timestamp::UNIX_EPOCH, |t| t.0)
+    meta.creation_timestamp.as_ref().map_or(Timestamp::UNIX_EPOCH, |t| t.0)
 }
 
 #[cfg(test)]
@@ -102,12 +90,7 @@ pub mod fixtures {
                 name: Some(name.into()),
                 namespace: Some("default".into()),
                 uid: Some(format!("uid-{name}")),
-                labels: Some(
-                    labels
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                ),
+                labels: Some(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
                 creation_timestamp: Some(Time(ts)),
                 ..Default::default()
             },
@@ -140,10 +123,7 @@ mod tests {
         assert!(is_available(&p, 0, t0));
         assert!(!is_available(&p, 10, t0 + SignedDuration::from_secs(9)));
         assert!(is_available(&p, 10, t0 + SignedDuration::from_secs(10)));
-        assert_eq!(
-            until_available(&p, 10, t0 + SignedDuration::from_secs(4)),
-            Some(SignedDuration::from_secs(6))
-        );
+        assert_eq!(until_available(&p, 10, t0 + SignedDuration::from_secs(4)), Some(SignedDuration::from_secs(6)));
     }
 
     #[test]

@@ -36,13 +36,7 @@ impl Recorder {
 
     /// Records an event about `obj`. Best effort: a failure is logged, never returned,
     /// because an event is never a reason to stop reconciling.
-    pub async fn publish<K: Resource<DynamicType = ()>>(
-        &self,
-        obj: &K,
-        kind: EventType,
-        reason: &str,
-        message: &str,
-    ) {
+    pub async fn publish<K: Resource<DynamicType = ()>>(&self, obj: &K, kind: EventType, reason: &str, message: &str) {
         let event = self.build(obj, kind, reason, message);
         let ns = event.metadata.namespace.clone().unwrap_or_default();
         let api: Api<Event> = Api::namespaced(self.client.clone(), &ns);
@@ -51,13 +45,7 @@ impl Recorder {
         }
     }
 
-    fn build<K: Resource<DynamicType = ()>>(
-        &self,
-        obj: &K,
-        kind: EventType,
-        reason: &str,
-        message: &str,
-    ) -> Event {
+    fn build<K: Resource<DynamicType = ()>>(&self, obj: &K, kind: EventType, reason: &str, message: &str) -> Event {
         let meta = obj.meta();
         let now = Timestamp::now();
         let name = meta.name.clone().unwrap_or_default();
@@ -80,10 +68,7 @@ impl Recorder {
             reason: Some(reason.into()),
             message: Some(message.into()),
             type_: Some(kind.as_str().into()),
-            source: Some(EventSource {
-                component: Some(self.component.into()),
-                host: None,
-            }),
+            source: Some(EventSource { component: Some(self.component.into()), host: None }),
             first_timestamp: Some(Time(now)),
             last_timestamp: Some(Time(now)),
             count: Some(1),

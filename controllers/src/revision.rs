@@ -16,18 +16,14 @@ pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 pub const CONTROLLER_REVISION_HASH: &str = "controller-revision-hash";
 
 fn fnv32a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    })
+    bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
 }
 
 /// Kubernetes' rand.SafeEncodeString: each character mapped into an alphabet without
 /// vowels or look-alikes, so a hash never spells words.
 fn safe_encode(s: &str) -> String {
     const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    s.bytes()
-        .map(|b| char::from(ALPHANUMS[usize::from(b) % ALPHANUMS.len()]))
-        .collect()
+    s.bytes().map(|b| char::from(ALPHANUMS[usize::from(b) % ALPHANUMS.len()])).collect()
 }
 
 fn hash_bytes(mut bytes: Vec<u8>, collision_count: Option<i32>) -> String {
@@ -54,10 +50,8 @@ fn pruned(v: &Value) -> Option<Value> {
     match v {
         Value::Null => None,
         Value::Object(m) => {
-            let m: serde_json::Map<String, Value> = m
-                .iter()
-                .filter_map(|(k, v)| pruned(v).map(|v| (k.clone(), v)))
-                .collect();
+            let m: serde_json::Map<String, Value> =
+                m.iter().filter_map(|(k, v)| pruned(v).map(|v| (k.clone(), v))).collect();
             (!m.is_empty()).then_some(Value::Object(m))
         }
         Value::Array(a) if a.is_empty() => None,
@@ -122,11 +116,7 @@ pub fn raw(data: Value) -> RawExtension {
 /// Revisions sorted oldest first (by revision number, then name).
 pub fn sorted<'a>(revisions: &[&'a ControllerRevision]) -> Vec<&'a ControllerRevision> {
     let mut v = revisions.to_vec();
-    v.sort_by(|a, b| {
-        a.revision
-            .cmp(&b.revision)
-            .then(a.metadata.name.cmp(&b.metadata.name))
-    });
+    v.sort_by(|a, b| a.revision.cmp(&b.revision).then(a.metadata.name.cmp(&b.metadata.name)));
     v
 }
 
@@ -193,10 +183,7 @@ mod tests {
 
     fn revision(name: &str, number: i64, data: Value) -> ControllerRevision {
         ControllerRevision {
-            metadata: ObjectMeta {
-                name: Some(name.into()),
-                ..Default::default()
-            },
+            metadata: ObjectMeta { name: Some(name.into()), ..Default::default() },
             data: Some(RawExtension(data)),
             revision: number,
         }

@@ -11,11 +11,7 @@ use std::fmt::Debug;
 /// status omits (a zero counter, a cleared time) is sent as null, so it does not linger.
 /// With `resource_version`, the write fails with a Conflict when the object has moved on,
 /// as Kubernetes' UpdateStatus does.
-pub fn status_patch<S: Serialize>(
-    status: &S,
-    keys: &[&str],
-    resource_version: Option<&str>,
-) -> Value {
+pub fn status_patch<S: Serialize>(status: &S, keys: &[&str], resource_version: Option<&str>) -> Value {
     let mut body = match serde_json::to_value(status) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
@@ -35,8 +31,7 @@ pub async fn patch_status<K>(api: &Api<K>, name: &str, patch: &Value) -> kube::R
 where
     K: Resource + Clone + DeserializeOwned + Debug,
 {
-    api.patch_status(name, &PatchParams::default(), &Patch::Merge(patch))
-        .await
+    api.patch_status(name, &PatchParams::default(), &Patch::Merge(patch)).await
 }
 
 #[cfg(test)]
@@ -46,11 +41,7 @@ mod tests {
 
     #[test]
     fn zeroed_counters_are_nulled_so_they_do_not_linger() {
-        let s = ReplicaSetStatus {
-            replicas: 0,
-            ready_replicas: None,
-            ..Default::default()
-        };
+        let s = ReplicaSetStatus { replicas: 0, ready_replicas: None, ..Default::default() };
         let p = status_patch(&s, &["readyReplicas", "replicas"], Some("5"));
         assert_eq!(p["status"]["readyReplicas"], Value::Null);
         assert!(p["status"].as_object().unwrap().contains_key("readyReplicas"));

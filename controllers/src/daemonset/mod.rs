@@ -84,9 +84,11 @@ impl NodeChanges {
 }
 
 fn node_shape(n: &Node) -> impl PartialEq + '_ {
-    let ready = n.status.as_ref().and_then(|s| s.conditions.as_ref()).and_then(|c| {
-        c.iter().find(|c| c.type_ == "Ready").map(|c| c.status.as_str())
-    });
+    let ready = n
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready").map(|c| c.status.as_str()));
     let spec = n.spec.as_ref();
     (&n.metadata.labels, spec.map(|s| (&s.taints, s.unschedulable)), ready)
 }
@@ -108,10 +110,7 @@ impl Observer<Node> for NodeChanges {
 /// Runs the controller until the client's watches end.
 pub async fn run(client: Client) {
     let expectations = Arc::new(Expectations::default());
-    let observer = ChildObserver {
-        expectations: expectations.clone(),
-        owner_kind: "DaemonSet".into(),
-    };
+    let observer = ChildObserver { expectations: expectations.clone(), owner_kind: "DaemonSet".into() };
     let cfg = watcher::Config::default;
     let (pods, pod_events) = informer::watch(Api::<Pod>::all(client.clone()), cfg(), observer);
     let changes = NodeChanges::default();
@@ -209,9 +208,7 @@ async fn apply(ctx: &Ctx, ds: &DaemonSet, view: &View, key: &str, plan: &Plan<'_
     }
     let revisions: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), &view.namespace);
     for name in &plan.prune_revisions {
-        pod_control::delete(&revisions, name, None)
-            .await
-            .map_err(write_err("deleting revision", name))?;
+        pod_control::delete(&revisions, name, None).await.map_err(write_err("deleting revision", name))?;
     }
     if status::changed(&view.status, &plan.status) {
         let patch = status_write::status_patch(&plan.status, status::KEYS, None);

@@ -2,8 +2,8 @@
 //! and taints against tolerations, with the tolerations Kubernetes gives every daemon pod.
 
 use k8s_openapi::api::core::v1::{
-    Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
-    PodSpec, Taint, Toleration,
+    Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodSpec, Taint,
+    Toleration,
 };
 
 /// Tolerations every daemon pod gets (Kubernetes' AddOrUpdateDaemonPodTolerations), so
@@ -34,7 +34,8 @@ pub fn add_daemon_tolerations(spec: &mut PodSpec) {
     let tolerations = spec.tolerations.get_or_insert_default();
     for (key, effect) in AUTO_TOLERATIONS.iter().copied().chain(extra) {
         let t = exists(key, effect);
-        let same = |o: &Toleration| o.key == t.key && o.effect == t.effect && o.operator == t.operator && o.value == t.value;
+        let same =
+            |o: &Toleration| o.key == t.key && o.effect == t.effect && o.operator == t.operator && o.value == t.value;
         if !tolerations.iter().any(same) {
             tolerations.push(t);
         }
@@ -95,11 +96,7 @@ fn term_matches(term: &NodeSelectorTerm, node: &Node) -> bool {
 /// Kubernetes' GetRequiredNodeAffinity(pod).Match(node): nodeSelector and required terms.
 fn fits_affinity(spec: &PodSpec, node: &Node) -> bool {
     let labels = node.metadata.labels.clone().unwrap_or_default();
-    let by_selector = spec
-        .node_selector
-        .iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
+    let by_selector = spec.node_selector.iter().flatten().all(|(k, v)| labels.get(k) == Some(v));
     let required = spec
         .affinity
         .as_ref()
@@ -141,9 +138,7 @@ pub fn pin_to_node(spec: &mut PodSpec, node: &str) {
     };
     let affinity = spec.affinity.get_or_insert_with(Affinity::default);
     let na = affinity.node_affinity.get_or_insert_with(NodeAffinity::default);
-    na.required_during_scheduling_ignored_during_execution = Some(NodeSelector {
-        node_selector_terms: vec![term],
-    });
+    na.required_during_scheduling_ignored_during_execution = Some(NodeSelector { node_selector_terms: vec![term] });
 }
 
 /// The node a daemon pod is for: its nodeName, else the node its affinity pins it to.
@@ -172,7 +167,8 @@ mod tests {
     use serde_json::json;
 
     fn node(name: &str, labels: serde_json::Value, taints: serde_json::Value) -> Node {
-        serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}, "spec": {"taints": taints}})).unwrap()
+        serde_json::from_value(json!({"metadata": {"name": name, "labels": labels}, "spec": {"taints": taints}}))
+            .unwrap()
     }
 
     fn spec(v: serde_json::Value) -> PodSpec {
@@ -188,10 +184,12 @@ mod tests {
 
     #[test]
     fn required_node_affinity_terms_are_ored_and_expressions_anded() {
-        let s = spec(json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}, {"key": "cpus", "operator": "Gt", "values": ["4"]}]},
-            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["special"]}]}
-        ]}}}}));
+        let s = spec(
+            json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}, {"key": "cpus", "operator": "Gt", "values": ["4"]}]},
+                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["special"]}]}
+            ]}}}}),
+        );
         assert!(should_run(&s, &node("x", json!({"zone": "a", "cpus": "8"}), json!([]))).0);
         assert!(!should_run(&s, &node("x", json!({"zone": "a", "cpus": "2"}), json!([]))).0);
         assert!(should_run(&s, &node("special", json!({}), json!([]))).0);
@@ -208,7 +206,9 @@ mod tests {
 
     #[test]
     fn a_tolerated_master_taint_lets_the_daemon_run() {
-        let s = spec(json!({"containers": [], "tolerations": [{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]}));
+        let s = spec(
+            json!({"containers": [], "tolerations": [{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]}),
+        );
         let n = node("m", json!({}), json!([{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]));
         assert_eq!(should_run(&s, &n), (true, true));
     }
@@ -216,10 +216,14 @@ mod tests {
     #[test]
     fn daemon_pods_tolerate_not_ready_unreachable_and_cordoned_nodes() {
         let s = spec(json!({"containers": []}));
-        let n = node("a", json!({}), json!([
-            {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
-            {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
-        ]));
+        let n = node(
+            "a",
+            json!({}),
+            json!([
+                {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
+                {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+            ]),
+        );
         assert_eq!(should_run(&s, &n), (true, true));
         let n = node("a", json!({}), json!([{"key": NETWORK_UNAVAILABLE, "effect": "NoSchedule"}]));
         assert!(!should_run(&s, &n).0);
@@ -229,11 +233,22 @@ mod tests {
 
     #[test]
     fn a_pinned_pod_names_its_target_node() {
-        let mut s = spec(json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "a", "operator": "Exists"}]}]}}}}));
+        let mut s = spec(
+            json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "a", "operator": "Exists"}]}]}}}}),
+        );
         pin_to_node(&mut s, "n1");
         let pod = Pod { spec: Some(s), ..Default::default() };
         assert_eq!(target_node(&pod).as_deref(), Some("n1"));
-        let terms = &pod.spec.unwrap().affinity.unwrap().node_affinity.unwrap().required_during_scheduling_ignored_during_execution.unwrap().node_selector_terms;
+        let terms = &pod
+            .spec
+            .unwrap()
+            .affinity
+            .unwrap()
+            .node_affinity
+            .unwrap()
+            .required_during_scheduling_ignored_during_execution
+            .unwrap()
+            .node_selector_terms;
         assert_eq!(terms.len(), 1, "the template's terms are replaced, as Kubernetes does");
     }
 }

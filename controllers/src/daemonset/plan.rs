@@ -95,11 +95,7 @@ pub fn plan<'a>(d: &View, o: &Observed<'a>) -> Plan<'a> {
 }
 
 fn claim_pods<'a>(d: &View, pods: &[&'a Pod]) -> (Vec<&'a Pod>, Vec<&'a Pod>, Vec<&'a Pod>) {
-    let owner = Owner {
-        uid: &d.uid,
-        namespace: &d.namespace,
-        deleting: d.deleting,
-    };
+    let owner = Owner { uid: &d.uid, namespace: &d.namespace, deleting: d.deleting };
     let (mut adopt, mut release, mut owned) = (Vec::new(), Vec::new(), Vec::new());
     for p in pods {
         match claim(owner, &p.metadata, matches(&d.selector, labels_of(&p.metadata))) {
@@ -117,7 +113,8 @@ fn claim_pods<'a>(d: &View, pods: &[&'a Pod]) -> (Vec<&'a Pod>, Vec<&'a Pod>, Ve
 
 /// Kubernetes' constructHistory: the revision of the current template, and its hash.
 fn history(d: &View, all: &[&ControllerRevision]) -> (Step, String, Option<i32>) {
-    let owned: Vec<&ControllerRevision> = all.iter().copied().filter(|r| is_controlled_by(&r.metadata, &d.uid)).collect();
+    let owned: Vec<&ControllerRevision> =
+        all.iter().copied().filter(|r| is_controlled_by(&r.metadata, &d.uid)).collect();
     let data = revision::template_patch(&d.template);
     let stored = d.status.collision_count;
     let cc = |c: i32| (c > 0 || stored.is_some()).then_some(c);
@@ -184,10 +181,7 @@ fn phase_rank(p: &Pod) -> u8 {
 }
 
 fn victim(p: &Pod) -> Victim {
-    Victim {
-        name: p.metadata.name.clone().unwrap_or_default(),
-        uid: p.metadata.uid.clone(),
-    }
+    Victim { name: p.metadata.name.clone().unwrap_or_default(), uid: p.metadata.uid.clone() }
 }
 
 /// Kubernetes' manage: a pod where one should run, failed pods replaced (with back-off),
@@ -201,7 +195,9 @@ fn manage(d: &View, o: &Observed<'_>, by_node: &ByNode<'_>, plan: &mut Plan<'_>)
         match (run, keep, pods.is_empty()) {
             (true, _, true) => plan.create_on.push(name),
             (_, true, false) => keep_one(&name, pods, o, plan),
-            (_, false, false) => plan.delete.extend(pods.iter().filter(|p| !is_terminating(&p.metadata)).map(|p| victim(p))),
+            (_, false, false) => {
+                plan.delete.extend(pods.iter().filter(|p| !is_terminating(&p.metadata)).map(|p| victim(p)))
+            }
             _ => {}
         }
     }
@@ -227,7 +223,11 @@ fn keep_one(node: &str, pods: &[&Pod], o: &Observed<'_>, plan: &mut Plan<'_>) {
             plan.requeue_after = Some(plan.requeue_after.map_or(*left, |r| r.min(*left)));
             continue;
         }
-        let msg = format!("Found failed daemon pod {}/{} on node {node}, will try to kill it", o_ns(p), p.metadata.name.as_deref().unwrap_or_default());
+        let msg = format!(
+            "Found failed daemon pod {}/{} on node {node}, will try to kill it",
+            o_ns(p),
+            p.metadata.name.as_deref().unwrap_or_default()
+        );
         plan.events.push((EventType::Warning, "FailedDaemonPod", msg));
         plan.failed_on.push(node.to_string());
         plan.delete.push(victim(p));
@@ -299,7 +299,10 @@ fn prune_history(d: &View, all: &[&ControllerRevision], current: &Step, owned_po
         .collect();
     let limit = usize::try_from(d.revision_history_limit.max(0)).unwrap_or(0);
     let mut to_kill = owned.len().saturating_sub(limit);
-    let live: Vec<&str> = owned_pods.iter().filter_map(|p| labels_of(&p.metadata).get(CONTROLLER_REVISION_HASH).map(String::as_str)).collect();
+    let live: Vec<&str> = owned_pods
+        .iter()
+        .filter_map(|p| labels_of(&p.metadata).get(CONTROLLER_REVISION_HASH).map(String::as_str))
+        .collect();
     let mut out = Vec::new();
     for r in revision::sorted(&owned) {
         if to_kill == 0 {

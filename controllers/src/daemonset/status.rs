@@ -35,7 +35,14 @@ struct Counts {
     updated: i32,
 }
 
-pub fn compute(d: &View, nodes: &[&Node], by_node: &ByNode<'_>, hash: &str, collision: Option<i32>, now: Timestamp) -> DaemonSetStatus {
+pub fn compute(
+    d: &View,
+    nodes: &[&Node],
+    by_node: &ByNode<'_>,
+    hash: &str,
+    collision: Option<i32>,
+    now: Timestamp,
+) -> DaemonSetStatus {
     let spec = d.template.spec.clone().unwrap_or_default();
     let mut c = Counts::default();
     for node in nodes {
@@ -48,7 +55,8 @@ pub fn compute(d: &View, nodes: &[&Node], by_node: &ByNode<'_>, hash: &str, coll
                 c.current += 1;
                 c.ready += i32::from(is_ready(p));
                 c.available += i32::from(is_available(p, d.min_ready_seconds, now));
-                c.updated += i32::from(labels_of(&p.metadata).get(CONTROLLER_REVISION_HASH).map(String::as_str) == Some(hash));
+                c.updated +=
+                    i32::from(labels_of(&p.metadata).get(CONTROLLER_REVISION_HASH).map(String::as_str) == Some(hash));
             }
             (false, Some(_)) => c.misscheduled += 1,
             (false, None) => {}

@@ -15,7 +15,10 @@ fn daemonset(extra_spec: Value) -> DaemonSet {
         "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "c", "image": "agent:1"}]}}
     });
     crate::test_support::merge(&mut spec, &extra_spec);
-    serde_json::from_value(json!({"metadata": {"name": "agent", "namespace": "default", "uid": "ds-uid", "generation": 1}, "spec": spec})).unwrap()
+    serde_json::from_value(
+        json!({"metadata": {"name": "agent", "namespace": "default", "uid": "ds-uid", "generation": 1}, "spec": spec}),
+    )
+    .unwrap()
 }
 
 fn node(name: &str, labels: Value, taints: Value) -> Node {
@@ -69,7 +72,8 @@ impl World {
     }
 
     fn daemon_pod(&mut self, name: &str, node: &str, hash: &str, phase: &str, ready: bool) {
-        let mut p = crate::pod_state::fixtures::pod(name, &[("app", "agent"), (CONTROLLER_REVISION_HASH, hash)], phase, ready);
+        let mut p =
+            crate::pod_state::fixtures::pod(name, &[("app", "agent"), (CONTROLLER_REVISION_HASH, hash)], phase, ready);
         p.spec.as_mut().unwrap().node_name = Some(node.into());
         p.metadata.owner_references = Some(vec![super::plan::controller_ref(&View::of(&self.ds))]);
         self.pods.push(p);
@@ -105,10 +109,13 @@ fn a_node_selector_keeps_pods_off_other_nodes() {
 
 #[test]
 fn a_tainted_master_gets_a_pod_only_when_the_taint_is_tolerated() {
-    let master = || node("master", json!({}), json!([{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]));
+    let master =
+        || node("master", json!({}), json!([{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]));
     let w = World::new(daemonset(json!({})), vec![master(), node("w", json!({}), json!([]))]);
     assert_eq!(w.plan().create_on, ["w"]);
-    let tolerant = daemonset(json!({"template": {"spec": {"tolerations": [{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]}}}));
+    let tolerant = daemonset(
+        json!({"template": {"spec": {"tolerations": [{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]}}}),
+    );
     let w = World::new(tolerant, vec![master(), node("w", json!({}), json!([]))]);
     assert_eq!(w.plan().create_on, ["master", "w"]);
 }
@@ -157,7 +164,10 @@ fn of_two_pods_on_a_node_the_oldest_is_kept() {
 
 #[test]
 fn a_pod_on_a_node_it_no_longer_fits_is_deleted_and_counted_misscheduled() {
-    let mut w = World::new(daemonset(json!({"template": {"spec": {"nodeSelector": {"role": "edge"}}}})), vec![node("a", json!({}), json!([]))]);
+    let mut w = World::new(
+        daemonset(json!({"template": {"spec": {"nodeSelector": {"role": "edge"}}}})),
+        vec![node("a", json!({}), json!([]))],
+    );
     let hash = w.commit_revision();
     w.daemon_pod("p", "a", &hash, "Running", true);
     let p = w.plan();
@@ -167,7 +177,8 @@ fn a_pod_on_a_node_it_no_longer_fits_is_deleted_and_counted_misscheduled() {
 
 #[test]
 fn a_running_pod_stays_on_a_node_that_gained_a_no_schedule_taint() {
-    let mut w = World::new(daemonset(json!({})), vec![node("a", json!({}), json!([{"key": "k", "effect": "NoSchedule"}]))]);
+    let mut w =
+        World::new(daemonset(json!({})), vec![node("a", json!({}), json!([{"key": "k", "effect": "NoSchedule"}]))]);
     let hash = w.commit_revision();
     w.daemon_pod("p", "a", &hash, "Running", true);
     assert!(w.plan().delete.is_empty());
@@ -187,7 +198,10 @@ fn status_counts_desired_current_ready_available_and_updated() {
 
 #[test]
 fn a_rolling_update_replaces_at_most_max_unavailable_pods_at_a_time() {
-    let mut w = World::new(daemonset(json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}}})), nodes(5));
+    let mut w = World::new(
+        daemonset(json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}}})),
+        nodes(5),
+    );
     let old = w.commit_revision();
     for i in 0..5 {
         w.daemon_pod(&format!("p{i}"), &format!("n{i}"), &old, "Running", true);

@@ -10,10 +10,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Strategy {
     OnDelete,
-    RollingUpdate {
-        max_unavailable: IntOrString,
-        max_surge: IntOrString,
-    },
+    RollingUpdate { max_unavailable: IntOrString, max_surge: IntOrString },
 }
 
 #[derive(Clone, Debug)]

@@ -63,8 +63,7 @@ struct Ctx {
 pub async fn run(client: Client) {
     let (replica_sets, rs_events) =
         informer::watch(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), Ignore);
-    let (pods, pod_events) =
-        informer::watch(Api::<Pod>::all(client.clone()), watcher::Config::default(), Ignore);
+    let (pods, pod_events) = informer::watch(Api::<Pod>::all(client.clone()), watcher::Config::default(), Ignore);
     let controller = Controller::new(Api::<Deployment>::all(client.clone()), watcher::Config::default());
     let (by_rs, by_pod, rs_index) = (controller.store(), controller.store(), replica_sets.clone());
     let ctx = Arc::new(Ctx {
@@ -136,7 +135,8 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let ready = futures::future::try_join(ctx.replica_sets.wait_until_ready(), ctx.pods.wait_until_ready());
     ready.await.map_err(|_| Error::CacheStopped)?;
     let ns = d.metadata.namespace.clone().unwrap_or_default();
-    let in_ns = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| m.namespace.as_deref() == Some(ns.as_str());
+    let in_ns =
+        |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| m.namespace.as_deref() == Some(ns.as_str());
     let rss = ctx.replica_sets.state();
     let recreate = matches!(View::of(&d).strategy, view::Strategy::Recreate);
     let pods = if recreate { ctx.pods.state() } else { Vec::new() };

@@ -16,12 +16,24 @@ use std::collections::HashSet;
 /// One write of a sync.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Act {
-    Adopt { name: String, patch: Value },
-    Release { name: String, patch: Value },
+    Adopt {
+        name: String,
+        patch: Value,
+    },
+    Release {
+        name: String,
+        patch: Value,
+    },
     CreateReplicaSet(Box<ReplicaSet>),
     /// A merge patch; the apply step adds the latest known resourceVersion as a guard.
-    PatchReplicaSet { name: String, patch: Value },
-    DeleteReplicaSet { name: String, uid: Option<String> },
+    PatchReplicaSet {
+        name: String,
+        patch: Value,
+    },
+    DeleteReplicaSet {
+        name: String,
+        uid: Option<String>,
+    },
     /// A merge patch of the Deployment's metadata (its revision annotation).
     PatchDeployment(Value),
     Event {
@@ -73,11 +85,7 @@ pub fn plan(deployment: &Deployment, observed: &Observed<'_>) -> Plan {
         status: d.status.clone(),
         d,
         rss: Vec::new(),
-        taken: observed
-            .replica_sets
-            .iter()
-            .filter_map(|r| r.metadata.name.clone())
-            .collect(),
+        taken: observed.replica_sets.iter().filter_map(|r| r.metadata.name.clone()).collect(),
         acts: Vec::new(),
         now: observed.now,
         requeue: None,
@@ -86,11 +94,7 @@ pub fn plan(deployment: &Deployment, observed: &Observed<'_>) -> Plan {
         st.requeue = Some(SignedDuration::from_secs(1));
     }
     let status = (!super::progress::same_status(&original, &st.status)).then_some(st.status);
-    Plan {
-        acts: st.acts,
-        status,
-        requeue_after: st.requeue,
-    }
+    Plan { acts: st.acts, status, requeue_after: st.requeue }
 }
 
 impl State {
@@ -118,11 +122,7 @@ impl State {
     }
 
     pub fn event(&mut self, kind: EventType, reason: &'static str, message: String) {
-        self.acts.push(Act::Event {
-            kind,
-            reason,
-            message,
-        });
+        self.acts.push(Act::Event { kind, reason, message });
     }
 
     pub fn controller_ref(&self) -> OwnerReference {
@@ -139,11 +139,7 @@ impl State {
     /// Kubernetes' getReplicaSetsForDeployment: adopt and release by selector.
     fn claim(&mut self, all: &[&ReplicaSet]) {
         let owner_ref = self.controller_ref();
-        let owner = Owner {
-            uid: &self.d.uid,
-            namespace: &self.d.namespace,
-            deleting: self.d.deleting,
-        };
+        let owner = Owner { uid: &self.d.uid, namespace: &self.d.namespace, deleting: self.d.deleting };
         let mut claimed = Vec::new();
         let mut acts = Vec::new();
         for rs in all {
@@ -158,10 +154,7 @@ impl State {
                     rs.metadata.owner_references = Some(vec![owner_ref.clone()]);
                     claimed.push(rs);
                 }
-                Claim::Release => acts.push(Act::Release {
-                    name,
-                    patch: release_patch(&rs.metadata, &self.d.uid),
-                }),
+                Claim::Release => acts.push(Act::Release { name, patch: release_patch(&rs.metadata, &self.d.uid) }),
                 Claim::Ignore => {}
             }
         }

@@ -109,21 +109,33 @@ impl State {
     pub fn calculate_status(&self, all: &[usize], new: Option<usize>) -> DeploymentStatus {
         let available = self.sum(all, available_replicas);
         let total = self.sum(all, spec_replicas);
+        // Kubernetes omits zero counters (omitempty).
+        let nz = |n: i32| (n != 0).then_some(n);
         let mut s = DeploymentStatus {
             observed_generation: Some(self.d.generation),
-            replicas: Some(self.sum(all, status_replicas)),
-            updated_replicas: Some(new.map_or(0, |i| status_replicas(&self.rss[i]))),
-            ready_replicas: Some(self.sum(all, ready_replicas)),
-            available_replicas: Some(available),
-            unavailable_replicas: Some((total - available).max(0)),
+            replicas: nz(self.sum(all, status_replicas)),
+            updated_replicas: nz(new.map_or(0, |i| status_replicas(&self.rss[i]))),
+            ready_replicas: nz(self.sum(all, ready_replicas)),
+            available_replicas: nz(available),
+            unavailable_replicas: nz((total - available).max(0)),
             collision_count: self.status.collision_count,
             conditions: self.status.conditions.clone(),
             ..Default::default()
         };
         let c = if available >= self.d.replicas - self.d.max_unavailable() {
-            self.new_condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.".into())
+            self.new_condition(
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.".into(),
+            )
         } else {
-            self.new_condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into())
+            self.new_condition(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.".into(),
+            )
         };
         set(&mut s, c);
         s
@@ -158,9 +170,10 @@ impl State {
         match c.reason.as_deref() {
             Some("NewReplicaSetAvailable") => false,
             Some("ProgressDeadlineExceeded") => true,
-            _ => c.last_update_time.as_ref().is_some_and(|t| {
-                t.0 + SignedDuration::from_secs(i64::from(deadline)) < self.now
-            }),
+            _ => c
+                .last_update_time
+                .as_ref()
+                .is_some_and(|t| t.0 + SignedDuration::from_secs(i64::from(deadline)) < self.now),
         }
     }
 

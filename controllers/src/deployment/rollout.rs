@@ -140,9 +140,8 @@ impl State {
         pods.iter()
             .filter(|p| matches(&self.d.selector, labels_of(&p.metadata)))
             .filter(|p| {
-                controller_of(&p.metadata).is_some_and(|r| {
-                    Some(&r.uid) != new_uid.as_ref() && old_uids.contains(&r.uid.as_str())
-                })
+                controller_of(&p.metadata)
+                    .is_some_and(|r| Some(&r.uid) != new_uid.as_ref() && old_uids.contains(&r.uid.as_str()))
             })
             .any(|p| !matches!(phase(p), "Failed" | "Succeeded"))
     }

@@ -3,8 +3,8 @@
 
 use super::plan::{Act, State, Stop};
 use super::view::{
-    DESIRED_REPLICAS, REVISION, annotation, available_replicas, revision_of, scaled,
-    set_new_rs_annotations, set_replicas_annotations, spec_replicas, status_replicas,
+    DESIRED_REPLICAS, REVISION, annotation, available_replicas, revision_of, scaled, set_new_rs_annotations,
+    set_replicas_annotations, spec_replicas, status_replicas,
 };
 use crate::pod_state::created;
 use crate::recorder::EventType;
@@ -66,7 +66,8 @@ impl State {
         let changed = set_new_rs_annotations(&self.d, &mut ann, new_revision, true);
         let min_ready = rs.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0);
         if changed || min_ready != self.d.min_ready_seconds {
-            let patch = json!({"metadata": {"annotations": ann}, "spec": {"minReadySeconds": self.d.min_ready_seconds}});
+            let patch =
+                json!({"metadata": {"annotations": ann}, "spec": {"minReadySeconds": self.d.min_ready_seconds}});
             let name = rs.metadata.name.clone().unwrap_or_default();
             self.acts.push(Act::PatchReplicaSet { name, patch });
             let rs = &mut self.rss[i];
@@ -197,9 +198,7 @@ impl State {
         let (new, old) = self.get_all(false)?;
         let all: Vec<usize> = old.into_iter().chain(new).collect();
         let want = self.d.replicas.to_string();
-        Ok(self.active(&all).iter().any(|i| {
-            annotation(&self.rss[*i], DESIRED_REPLICAS).is_some_and(|d| d != want)
-        }))
+        Ok(self.active(&all).iter().any(|i| annotation(&self.rss[*i], DESIRED_REPLICAS).is_some_and(|d| d != want)))
     }
 
     /// Kubernetes' sync: scale (paused or a scaling event), prune history when paused, status.
@@ -327,20 +326,15 @@ impl State {
     /// Kubernetes' cleanupDeployment: delete the oldest empty ReplicaSets beyond
     /// revisionHistoryLimit.
     pub fn cleanup(&mut self, old: &[usize]) {
-        let mut alive: Vec<usize> = old
-            .iter()
-            .copied()
-            .filter(|i| self.rss[*i].metadata.deletion_timestamp.is_none())
-            .collect();
+        let mut alive: Vec<usize> =
+            old.iter().copied().filter(|i| self.rss[*i].metadata.deletion_timestamp.is_none()).collect();
         let limit = usize::try_from(self.d.revision_history_limit.max(0)).unwrap_or(0);
         if alive.len() <= limit {
             return;
         }
         let diff = alive.len() - limit;
         alive.sort_by(|a, b| {
-            revision_of(&self.rss[*a])
-                .cmp(&revision_of(&self.rss[*b]))
-                .then_with(|| self.creation_order(*a, *b))
+            revision_of(&self.rss[*a]).cmp(&revision_of(&self.rss[*b])).then_with(|| self.creation_order(*a, *b))
         });
         for i in alive.into_iter().take(diff) {
             let rs = &self.rss[i];

@@ -40,21 +40,12 @@ struct Cluster {
 
 impl Cluster {
     fn new(d: Deployment) -> Self {
-        Cluster {
-            d,
-            rss: Vec::new(),
-            pods: Vec::new(),
-            now: "2025-01-01T00:00:00Z".parse().unwrap(),
-            next_uid: 0,
-        }
+        Cluster { d, rss: Vec::new(), pods: Vec::new(), now: "2025-01-01T00:00:00Z".parse().unwrap(), next_uid: 0 }
     }
 
     fn plan(&self) -> Plan {
-        let observed = Observed {
-            replica_sets: self.rss.iter().collect(),
-            pods: self.pods.iter().collect(),
-            now: self.now,
-        };
+        let observed =
+            Observed { replica_sets: self.rss.iter().collect(), pods: self.pods.iter().collect(), now: self.now };
         plan(&self.d, &observed)
     }
 
@@ -115,10 +106,7 @@ impl Cluster {
     }
 
     fn sizes(&self) -> Vec<(String, i32)> {
-        self.rss
-            .iter()
-            .map(|r| (image_of(r), r.spec.as_ref().unwrap().replicas.unwrap_or(1)))
-            .collect()
+        self.rss.iter().map(|r| (image_of(r), r.spec.as_ref().unwrap().replicas.unwrap_or(1))).collect()
     }
 
     fn set_image(&mut self, image: &str) {
@@ -189,7 +177,12 @@ fn a_rolled_out_deployment_reports_all_replicas_and_both_conditions() {
 
 #[test]
 fn a_rolling_update_never_goes_below_max_unavailable_nor_above_max_surge() {
-    for (surge, unavailable, replicas) in [(json!(1), json!(0), 3), (json!("25%"), json!("25%"), 10), (json!(0), json!(2), 5), (json!("50%"), json!(1), 4)] {
+    for (surge, unavailable, replicas) in [
+        (json!(1), json!(0), 3),
+        (json!("25%"), json!("25%"), 10),
+        (json!(0), json!(2), 5),
+        (json!("50%"), json!(1), 4),
+    ] {
         let mut c = rolled_out(replicas, rolling(surge.clone(), unavailable.clone()));
         let view = super::View::of(&c.d);
         let (max_surge, max_unavailable) = (view.max_surge(), view.max_unavailable());
@@ -379,7 +372,10 @@ fn a_deployment_selecting_everything_is_refused() {
 fn a_restart_annotation_on_the_template_rolls_out_a_new_replicaset() {
     let mut c = rolled_out(1, rolling(json!(1), json!(0)));
     let t = &mut c.d.spec.as_mut().unwrap().template;
-    t.metadata.get_or_insert_default().annotations.get_or_insert_default()
+    t.metadata
+        .get_or_insert_default()
+        .annotations
+        .get_or_insert_default()
         .insert("kubectl.kubernetes.io/restartedAt".into(), "2025-01-01T00:00:00Z".into());
     c.settle(5, |_| {});
     assert_eq!(c.rss.len(), 2);

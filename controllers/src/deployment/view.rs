@@ -27,10 +27,7 @@ pub const MAX_REV_HISTORY_CHARS: usize = 2000;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Strategy {
     Recreate,
-    RollingUpdate {
-        max_surge: IntOrString,
-        max_unavailable: IntOrString,
-    },
+    RollingUpdate { max_surge: IntOrString, max_unavailable: IntOrString },
 }
 
 /// A Deployment's fields with defaults applied (replicas 1, RollingUpdate 25%/25%,
@@ -85,8 +82,7 @@ impl View {
             strategy,
             min_ready_seconds: spec.min_ready_seconds.unwrap_or(0),
             revision_history_limit: spec.revision_history_limit.unwrap_or(10),
-            progress_deadline_seconds: Some(spec.progress_deadline_seconds.unwrap_or(600))
-                .filter(|s| *s != i32::MAX),
+            progress_deadline_seconds: Some(spec.progress_deadline_seconds.unwrap_or(600)).filter(|s| *s != i32::MAX),
             paused: spec.paused.unwrap_or(false),
             status: d.status.clone().unwrap_or_default(),
         }
@@ -194,7 +190,12 @@ pub fn set_replicas_annotations(ann: &mut BTreeMap<String, String>, desired: i32
 /// Kubernetes' SetNewReplicaSetAnnotations: copy annotations, raise the revision, keep the
 /// revisions it had before in revision-history (a rollback), and on creation the replica
 /// annotations. Returns whether anything changed.
-pub fn set_new_rs_annotations(view: &View, ann: &mut BTreeMap<String, String>, new_revision: i64, exists: bool) -> bool {
+pub fn set_new_rs_annotations(
+    view: &View,
+    ann: &mut BTreeMap<String, String>,
+    new_revision: i64,
+    exists: bool,
+) -> bool {
     let mut changed = copy_annotations(view, ann);
     let old = ann.get(REVISION).cloned();
     let old_n: i64 = match old.as_deref() {
@@ -277,7 +278,9 @@ mod tests {
 
     #[test]
     fn a_deployment_without_strategy_defaults_to_rolling_25_percent() {
-        let d: Deployment = serde_json::from_value(json!({"metadata": {"name": "x"}, "spec": {"selector": {}, "template": {}}})).unwrap();
+        let d: Deployment =
+            serde_json::from_value(json!({"metadata": {"name": "x"}, "spec": {"selector": {}, "template": {}}}))
+                .unwrap();
         let v = View::of(&d);
         assert_eq!(v.replicas, 1);
         assert_eq!(v.revision_history_limit, 10);

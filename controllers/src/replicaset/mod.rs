@@ -8,6 +8,7 @@ mod status;
 
 pub use owner::{ReplicaOwner, Selector, Spec};
 pub use plan::{Manage, Victim};
+pub use rank::pods_to_delete;
 
 use crate::controller_ref::{controller_of, new_controller_ref};
 use crate::expectations::{ChildObserver, Expectations, key_of};
@@ -71,12 +72,8 @@ pub async fn run(client: Client) {
 
 async fn run_kind<K: ReplicaOwner>(client: Client, component: &'static str) {
     let expectations = Arc::new(Expectations::default());
-    let observer = ChildObserver {
-        expectations: expectations.clone(),
-        owner_kind: K::kind(&()).into_owned(),
-    };
-    let (pods, pod_events) =
-        informer::watch(Api::<Pod>::all(client.clone()), watcher::Config::default(), observer);
+    let observer = ChildObserver { expectations: expectations.clone(), owner_kind: K::kind(&()).into_owned() };
+    let (pods, pod_events) = informer::watch(Api::<Pod>::all(client.clone()), watcher::Config::default(), observer);
     let controller = Controller::new(Api::<K>::all(client.clone()), watcher::Config::default());
     let owners = controller.store();
     let ctx = Arc::new(Ctx {
@@ -121,18 +118,12 @@ fn error_policy<K: ReplicaOwner>(_: Arc<K>, err: &Error, _: Arc<Ctx<K>>) -> Acti
 }
 
 async fn reconcile<K: ReplicaOwner>(obj: Arc<K>, ctx: Arc<Ctx<K>>) -> Result<Action, Error> {
-    ctx.pods
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::CacheStopped)?;
+    ctx.pods.wait_until_ready().await.map_err(|_| Error::CacheStopped)?;
     let spec = obj.spec_view();
     let key = key_of(obj.meta());
     let all = ctx.pods.state();
-    let pods: Vec<&Pod> = all
-        .iter()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(spec.namespace.as_str()))
-        .map(|p| &**p)
-        .collect();
+    let pods: Vec<&Pod> =
+        all.iter().filter(|p| p.metadata.namespace.as_deref() == Some(spec.namespace.as_str())).map(|p| &**p).collect();
     let related = related_pods(&ctx, &*obj, &pods);
     let now = Timestamp::now();
     let in_sync = ctx.expectations.satisfied(&key);
@@ -144,10 +135,7 @@ async fn reconcile<K: ReplicaOwner>(obj: Arc<K>, ctx: Arc<Ctx<K>>) -> Result<Act
         let patch = status_write::status_patch(&new_status, status::KEYS, None);
         status_write::patch_status(&api::<K>(&ctx, &spec), &spec.name, &patch)
             .await
-            .map_err(|source| Error::Status {
-                owner: key.clone(),
-                source,
-            })?;
+            .map_err(|source| Error::Status { owner: key.clone(), source })?;
     }
     if let Some((_, source)) = failure {
         return Err(Error::Pods { owner: key, source });
@@ -179,10 +167,7 @@ fn related_pods<'a, K: ReplicaOwner>(ctx: &Ctx<K>, obj: &K, pods: &[&'a Pod]) ->
         .filter(|o| controller_of(o.meta()).is_some_and(|r| r.uid == parent.uid))
         .filter_map(|o| o.meta().uid.clone())
         .collect();
-    pods.iter()
-        .filter(|p| controller_of(&p.metadata).is_some_and(|r| siblings.contains(&r.uid)))
-        .copied()
-        .collect()
+    pods.iter().filter(|p| controller_of(&p.metadata).is_some_and(|r| siblings.contains(&r.uid))).copied().collect()
 }
 
 async fn claim<K: ReplicaOwner>(ctx: &Ctx<K>, obj: &K, plan: &plan::Plan<'_>) -> Result<(), Error> {
@@ -247,12 +232,7 @@ async fn delete_pods<K: ReplicaOwner>(
     let pod_key = |v: &Victim| format!("{}/{}", spec.namespace, v.name);
     ctx.expectations.expect_deletions(key, victims.iter().map(pod_key));
     let api = pod_api(ctx, spec);
-    let results = join_all(
-        victims
-            .iter()
-            .map(|v| pod_control::delete(&api, &v.name, v.uid.as_deref())),
-    )
-    .await;
+    let results = join_all(victims.iter().map(|v| pod_control::delete(&api, &v.name, v.uid.as_deref()))).await;
     let mut failure = None;
     for (v, r) in victims.iter().zip(results) {
         match r {

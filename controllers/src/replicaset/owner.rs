@@ -48,11 +48,7 @@ pub struct Spec {
 impl Spec {
     /// The labels a fully labeled pod carries: the template's.
     pub fn template_labels(&self) -> Labels {
-        self.template
-            .as_ref()
-            .and_then(|t| t.metadata.as_ref())
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default()
+        self.template.as_ref().and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone()).unwrap_or_default()
     }
 }
 
@@ -104,21 +100,11 @@ impl ReplicaOwner for ReplicationController {
     fn spec_view(&self) -> Spec {
         let (name, namespace, uid, deleting, generation) = base(&self.metadata);
         let spec = self.spec.clone().unwrap_or_default();
-        let template_labels = spec
-            .template
-            .as_ref()
-            .and_then(|t| t.metadata.as_ref())
-            .and_then(|m| m.labels.clone());
+        let template_labels = spec.template.as_ref().and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.clone());
         // An RC without a selector selects its template's labels (Kubernetes' defaulting).
-        let selector = spec
-            .selector
-            .filter(|s| !s.is_empty())
-            .or(template_labels)
-            .unwrap_or_default();
-        let status = serde_json::to_value(&self.status)
-            .ok()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
+        let selector = spec.selector.filter(|s| !s.is_empty()).or(template_labels).unwrap_or_default();
+        let status =
+            serde_json::to_value(&self.status).ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
         Spec {
             name,
             namespace,

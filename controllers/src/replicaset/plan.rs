@@ -44,17 +44,8 @@ pub struct Plan<'a> {
 /// are still unseen (expectations), or while the owner is being deleted: then nothing is
 /// created or deleted. `related` are the pods of sibling ReplicaSets, for ranking.
 pub fn plan<'a>(spec: &Spec, pods: &[&'a Pod], related: &[&Pod], in_sync: bool, now: Timestamp) -> Plan<'a> {
-    let owner = Owner {
-        uid: &spec.uid,
-        namespace: &spec.namespace,
-        deleting: spec.deleting,
-    };
-    let mut plan = Plan {
-        adopt: Vec::new(),
-        release: Vec::new(),
-        active: Vec::new(),
-        manage: Manage::Steady,
-    };
+    let owner = Owner { uid: &spec.uid, namespace: &spec.namespace, deleting: spec.deleting };
+    let mut plan = Plan { adopt: Vec::new(), release: Vec::new(), active: Vec::new(), manage: Manage::Steady };
     for pod in pods {
         let selected = spec.selector.matches(labels_of(&pod.metadata));
         match claim(owner, &pod.metadata, selected) {
@@ -85,10 +76,7 @@ fn manage(spec: &Spec, active: &[&Pod], related: &[&Pod], now: Timestamp) -> Man
         let related = if related.is_empty() { active } else { related };
         let victims = pods_to_delete(active, related, diff, now)
             .into_iter()
-            .map(|p| Victim {
-                name: p.metadata.name.clone().unwrap_or_default(),
-                uid: p.metadata.uid.clone(),
-            })
+            .map(|p| Victim { name: p.metadata.name.clone().unwrap_or_default(), uid: p.metadata.uid.clone() })
             .collect();
         return Manage::Delete(victims);
     }

@@ -18,10 +18,8 @@ pub fn pods_to_delete<'a>(pods: &[&'a Pod], related: &[&Pod], diff: usize, now: 
     for p in related.iter().filter(|p| crate::pod_state::is_active(p)) {
         *on_node.entry(node_name(p).unwrap_or_default()).or_default() += 1;
     }
-    let mut ranked: Vec<(&Pod, usize)> = pods
-        .iter()
-        .map(|p| (*p, on_node.get(node_name(p).unwrap_or_default()).copied().unwrap_or(0)))
-        .collect();
+    let mut ranked: Vec<(&Pod, usize)> =
+        pods.iter().map(|p| (*p, on_node.get(node_name(p).unwrap_or_default()).copied().unwrap_or(0))).collect();
     if diff < ranked.len() {
         ranked.sort_by(|a, b| compare(a, b, now));
     }
@@ -37,12 +35,7 @@ fn phase_ordinal(pod: &Pod) -> u8 {
 }
 
 fn deletion_cost(pod: &Pod) -> i32 {
-    pod.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(DELETION_COST))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    pod.metadata.annotations.as_ref().and_then(|a| a.get(DELETION_COST)).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 fn max_restarts(pod: &Pod) -> i32 {
@@ -147,10 +140,8 @@ mod tests {
         use k8s_openapi::api::core::v1::ContainerStatus;
         let a = on(pod("a", &[], "Running", true), "n1");
         let mut b = on(pod("b", &[], "Running", true), "n1");
-        b.status.as_mut().unwrap().container_statuses = Some(vec![ContainerStatus {
-            restart_count: 3,
-            ..Default::default()
-        }]);
+        b.status.as_mut().unwrap().container_statuses =
+            Some(vec![ContainerStatus { restart_count: 3, ..Default::default() }]);
         assert_eq!(names(&pods_to_delete(&[&a, &b], &[], 1, now())), ["b"]);
     }
 

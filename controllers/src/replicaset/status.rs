@@ -10,14 +10,8 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 /// Status keys a write must carry (a missing one is nulled).
-pub const KEYS: &[&str] = &[
-    "replicas",
-    "fullyLabeledReplicas",
-    "readyReplicas",
-    "availableReplicas",
-    "observedGeneration",
-    "conditions",
-];
+pub const KEYS: &[&str] =
+    &["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration", "conditions"];
 
 /// A failed create or delete in this sync, for the ReplicaFailure condition.
 #[derive(Clone, Debug)]
@@ -29,9 +23,7 @@ pub struct Failure {
 /// The status after this sync over the active owned pods.
 pub fn compute(spec: &Spec, active: &[&Pod], failure: Option<&Failure>, now: Timestamp) -> ReplicaSetStatus {
     let template = spec.template_labels();
-    let count = |f: &dyn Fn(&Pod) -> bool| {
-        i32::try_from(active.iter().filter(|p| f(p)).count()).unwrap_or(i32::MAX)
-    };
+    let count = |f: &dyn Fn(&Pod) -> bool| i32::try_from(active.iter().filter(|p| f(p)).count()).unwrap_or(i32::MAX);
     let nz = |n: i32| (n != 0).then_some(n);
     ReplicaSetStatus {
         replicas: count(&|_| true),
@@ -68,10 +60,7 @@ pub fn recheck_after(spec: &Spec, active: &[&Pod], now: Timestamp) -> Option<Sig
     if spec.min_ready_seconds <= 0 {
         return None;
     }
-    active
-        .iter()
-        .filter_map(|p| until_available(p, spec.min_ready_seconds, now))
-        .min()
+    active.iter().filter_map(|p| until_available(p, spec.min_ready_seconds, now)).min()
 }
 
 /// Whether `new` differs from what is stored, so a write is needed.
@@ -136,10 +125,7 @@ mod tests {
     #[test]
     fn a_failed_create_sets_replica_failure_and_a_clean_sync_clears_it() {
         let now = "2025-01-02T00:00:00Z".parse().unwrap();
-        let f = Failure {
-            reason: "FailedCreate",
-            message: "quota".into(),
-        };
+        let f = Failure { reason: "FailedCreate", message: "quota".into() };
         let mut sp = spec(0);
         sp.status = compute(&sp, &[], Some(&f), now);
         assert_eq!(sp.status.conditions.as_ref().unwrap()[0].reason.as_deref(), Some("FailedCreate"));

@@ -1,4 +1,0 @@
-//! The job controller (not built yet).
-
-/// Runs the controller until the client's watches end.
-pub async fn run(_client: kube::Client) {}
