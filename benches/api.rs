@@ -133,10 +133,10 @@ async fn watch_latency(pods: Api<Pod>) -> Duration {
         let pod: Pod = serde_json::from_value(pod_json(&format!("w-{i}"))).unwrap_or_default();
         let _ = pods.create(&PostParams::default(), &pod).await;
         while let Some(Ok(ev)) = stream.next().await {
-            if let WatchEvent::Added(p) = ev {
-                if p.metadata.name.as_deref() == Some(&format!("w-{i}")) {
-                    break;
-                }
+            if let WatchEvent::Added(p) = ev
+                && p.metadata.name.as_deref() == Some(&format!("w-{i}"))
+            {
+                break;
             }
         }
         total += t.elapsed();
