@@ -89,7 +89,8 @@ build_busybox() {
   done
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' > "$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
-  local version; version=$("$root/bin/busybox" | head -1 | sed -E 's/^BusyBox v([0-9.]+).*/\1/')
+  # sed reads all the output: `head -1` would SIGPIPE busybox and, with pipefail, fail the script.
+  local version; version=$("$root/bin/busybox" | sed -nE '1s/^BusyBox v([0-9.]+).*/\1/p')
   echo "images: busybox $version from Debian's busybox-static"
   oci_image busybox "$root" '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]}' \
     docker.io/library/busybox:latest docker.io/library/busybox:1.36
